@@ -1,0 +1,83 @@
+"""Bare rrweb events, one JSON object per line (plain or gzip), grouped by a session id field.
+
+A file on disk is first offered to DuckDB's native JSON reader through
+:meth:`Sink.bulk_ndjson` (several times faster than parsing in Python); a file that reader
+cannot take whole — damaged lines, wrong types, compressed or packed events, a zip member —
+is streamed line by line here, so every bad line is reported with its number and the good
+lines still import.
+"""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+
+from ..records import SessionMeta, Sink
+from ..sources import Source
+from . import Sniff
+
+NAME = "rrweb-ndjson"
+
+_EVENT_PREFIX = re.compile(rb'\s*\{\s*"(type|timestamp|data|sessionId|session_id)"\s*:')
+SESSION_KEYS = ("session_id", "sessionId")
+
+
+def detect(sniff: Sniff) -> bool:
+    value = sniff.first_value
+    if isinstance(value, dict):
+        return "type" in value and ("data" in value or "timestamp" in value)
+    if isinstance(value, str):  # @rrweb/packer strings, one per line
+        return sniff.more_lines
+    return not sniff.first_line_complete and bool(_EVENT_PREFIX.match(sniff.first_line))
+
+
+def default_session_id(name: str) -> str:
+    """A session id from a file or member name: its base name without recording suffixes."""
+    base = name.rsplit("!", 1)[-1].replace("\\", "/").rsplit("/", 1)[-1]
+    for suffix in (".gz", ".ndjson", ".jsonl", ".json"):
+        if base.lower().endswith(suffix):
+            base = base[: -len(suffix)]
+    return base or "session"
+
+
+def session_of(record: object, default: str) -> str:
+    if isinstance(record, dict):
+        for key in SESSION_KEYS:
+            value = record.get(key)
+            if isinstance(value, str | int) and not isinstance(value, bool) and str(value):
+                return str(value)
+    return default
+
+
+def read(source: Source, sink: Sink, session_id: str | None = None) -> None:
+    """Read every line; ``session_id`` (from a manifest) overrides the per-line keys."""
+    default = session_id or default_session_id(source.name)
+    if source.path is not None and sink.bulk_ndjson(str(source.path), source.is_gzip, default,
+                                                    forced=session_id is not None):
+        return
+    read_lines(source, sink, default, forced=session_id is not None)
+
+
+def read_lines(source: Source, sink: Sink, default: str, *, forced: bool = False) -> None:
+    announced: set[str] = set()
+    for number, line in source.iter_lines():
+        location = f"{source.name} line {number}"
+        if line is None:
+            sink.problem(location, f"line longer than {source.limits.max_line_bytes:,} bytes "
+                                   "skipped")
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            sink.problem(location, f"invalid JSON ({exc.args[0].split(':')[0]})")
+            continue
+        sid = default if forced else session_of(record, default)
+        if sid not in announced:
+            announced.add(sid)
+            sink.session(SessionMeta(sid, origin=source.name))
+        sink.event(sid, record, location)
+        if number % 5000 == 0:
+            sink.check_cancel()
