@@ -8,10 +8,10 @@ fails, :meth:`abort` rolls the archive back and the database is as it was.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import duckdb
-import pyarrow as pa
 
 from .cancel import CancelToken
 from .records import (
@@ -29,11 +29,8 @@ MAX_PROBLEMS_PER_SOURCE = 1000
 #: DuckDB's JSON reader refuses objects larger than this; such files take the line-by-line path.
 BULK_MAX_OBJECT_BYTES = 64 * 1024 * 1024
 
-EVENT_SCHEMA = pa.schema([
-    ("session_id", pa.string()), ("seq", pa.int64()), ("timestamp", pa.int64()),
-    ("type", pa.int16()), ("source", pa.int16()), ("window_id", pa.string()),
-    ("data", pa.string()), ("byte_length", pa.int32()),
-])
+EVENT_COLUMNS = ("session_id", "seq", "timestamp", "type", "source", "window_id", "data",
+                 "byte_length")
 
 # data.source of an incremental snapshot: rrweb writes it first, so a prefix check avoids
 # parsing every event's JSON a second time; anything else falls back to a real JSON lookup.
@@ -53,17 +50,21 @@ class ArchiveWriter:
     """Collects one archive's content and writes it in one transaction."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, archive_id: int, *,
-                 cancel: CancelToken, on_flush: Callable[[int], None] | None = None) -> None:
+                 cancel: CancelToken, on_flush: Callable[[int], None] | None = None,
+                 before_write: Callable[[], None] | None = None) -> None:
         self.con = con
         self.archive_id = archive_id
         self.cancel = cancel
         self.location = ""  # the current source's name, set by the importer
         self.events = 0
         self._on_flush = on_flush
+        #: Called once, just before the first write (the importer's duplicate check, which
+        #: needs the archive's sha256, computed meanwhile on another thread).
+        self._before_write = before_write
         self._txn = False
         self._metas: dict[str, SessionMeta] = {}
         self._seq: dict[str, int] = {}
-        self._rows: dict[str, list] = {name: [] for name in EVENT_SCHEMA.names}
+        self._rows: dict[str, list] = {name: [] for name in EVENT_COLUMNS}
         self._problems: list[Problem] = []
         self._problems_per_source: dict[str, int] = {}
         self._notes: dict[tuple[str, str], Problem] = {}
@@ -165,7 +166,7 @@ class ArchiveWriter:
         params = [session_id] * (1 if len(sessions) <= 1 else 2)
         self.con.execute(
             f"INSERT INTO events SELECT {self.archive_id}, {sid}, {seq}, {_TIMESTAMP_SQL}, type, "
-            f"source, NULL, data, strlen(data) FROM {stage} ORDER BY rowid", params)
+            f"source, NULL, data, strlen(data) FROM {stage}", params)
         for name, condition in (
                 ("no timestamp", "timestamp IS NULL"),
                 ("timestamp is not a positive epoch time", "timestamp <= 0"),
@@ -195,30 +196,29 @@ class ArchiveWriter:
         con = self.con
         con.execute("INSERT INTO archives VALUES (?, ?, ?, ?, ?, now(), ?, ?, 0, 0, 0)",
                     [aid, path, sha256, fmt, size, exporter, exported_at])
-        metas = pa.table({
-            "session_id": [m.session_id for m in self._metas.values()],
-            "subject": [m.subject for m in self._metas.values()],
-            "device": [m.device for m in self._metas.values()],
-            "origin": [m.origin for m in self._metas.values()],
-        }, schema=pa.schema([("session_id", pa.string()), ("subject", pa.string()),
-                             ("device", pa.string()), ("origin", pa.string())]))
-        con.register("import_metas", metas)
+        con.execute("CREATE OR REPLACE TEMP TABLE import_metas (session_id VARCHAR, "
+                    "subject VARCHAR, device VARCHAR, origin VARCHAR)")
         try:
+            con.executemany("INSERT INTO import_metas VALUES (?, ?, ?, ?)",
+                            [[m.session_id, m.subject, m.device, m.origin]
+                             for m in self._metas.values()])
             con.execute("""
                 INSERT INTO sessions
                 SELECT ?, m.session_id, m.subject, m.device, m.origin,
                        greatest(coalesce(s.windows, 0), 1), s.first_ts, s.last_ts,
-                       coalesce(s.n, 0), s.first_url
+                       coalesce(s.n, 0), u.first_url
                 FROM import_metas m LEFT JOIN (
                     SELECT session_id, count(DISTINCT window_id) AS windows,
-                           min(timestamp) AS first_ts, max(timestamp) AS last_ts, count(*) AS n,
-                           arg_min(json_extract_string(data, '$.href'),
-                                   coalesce(timestamp, 9223372036854775807))
-                               FILTER (WHERE type = 4) AS first_url
+                           min(timestamp) AS first_ts, max(timestamp) AS last_ts, count(*) AS n
                     FROM events WHERE archive_id = ? GROUP BY session_id
-                ) s USING (session_id)""", [aid, aid])
+                ) s USING (session_id) LEFT JOIN (
+                    SELECT session_id,
+                           arg_min(json_extract_string(data, '$.href'),
+                                   coalesce(timestamp, 9223372036854775807)) AS first_url
+                    FROM events WHERE archive_id = ? AND type = 4 GROUP BY session_id
+                ) u USING (session_id)""", [aid, aid, aid])
         finally:
-            con.unregister("import_metas")
+            con.execute("DROP TABLE IF EXISTS import_metas")
         for meta in self._metas.values():
             for alias in meta.aliases:
                 if meta.subject and alias != meta.subject:
@@ -249,10 +249,9 @@ class ArchiveWriter:
     def abort(self) -> None:
         if self._txn:
             self._txn = False
-            try:
+            # A connection that is gone or already rolled back has committed nothing either.
+            with contextlib.suppress(duckdb.Error):
                 self.con.execute("ROLLBACK")
-            except duckdb.Error:
-                pass  # the connection is gone or already rolled back: nothing was committed
         if self._stage:
             self._drop_stage(self._stage)
 
@@ -281,6 +280,9 @@ class ArchiveWriter:
 
     def _begin(self) -> None:
         if not self._txn:
+            if self._before_write is not None:
+                check, self._before_write = self._before_write, None
+                check()
             self.con.execute("BEGIN TRANSACTION")
             self._txn = True
 
@@ -290,7 +292,7 @@ class ArchiveWriter:
             return
         self.cancel.check()
         self._begin()
-        batch = pa.table(rows, schema=EVENT_SCHEMA)
+        batch = _arrow_batch(rows)
         self.con.register("import_batch", batch)
         try:
             self.con.execute(
@@ -299,7 +301,7 @@ class ArchiveWriter:
         finally:
             self.con.unregister("import_batch")
         self.events += batch.num_rows
-        self._rows = {name: [] for name in EVENT_SCHEMA.names}
+        self._rows = {name: [] for name in EVENT_COLUMNS}
         if self._on_flush:
             self._on_flush(self.events)
 
@@ -309,10 +311,19 @@ class ArchiveWriter:
             self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
     def _drop_stage(self, stage: str) -> None:
-        try:
+        with contextlib.suppress(duckdb.Error):
             self.con.execute(f"DROP TABLE IF EXISTS {stage}")
-        except duckdb.Error:
-            pass
         if self._stage == stage:
             self._stage = None
 
+
+
+def _arrow_batch(rows: dict[str, list]):
+    import pyarrow as pa  # only the line-by-line path needs Arrow; the bulk path stays lean
+
+    schema = pa.schema([
+        ("session_id", pa.string()), ("seq", pa.int64()), ("timestamp", pa.int64()),
+        ("type", pa.int16()), ("source", pa.int16()), ("window_id", pa.string()),
+        ("data", pa.string()), ("byte_length", pa.int32()),
+    ])
+    return pa.table(rows, schema=schema)

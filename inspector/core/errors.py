@@ -38,12 +38,12 @@ class UsageError(InspectorError):
     """A command or option that does not make sense (missing file, clashing options)."""
 
 
-class Cancelled(InspectorError):  # noqa: N818 - a user's choice, not a failure
+class Cancelled(InspectorError):
     """The user cancelled a long operation; nothing was changed."""
 
     def __init__(self, message: str = "cancelled; nothing was changed") -> None:
         super().__init__(message)
 
 
-class SkipFile(InspectorError):  # noqa: N818 - not a failure
+class SkipFile(InspectorError):
     """A file that is recognised but holds no recording; the importer reports it as skipped."""

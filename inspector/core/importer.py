@@ -10,6 +10,7 @@ call already committed, so a cancelled import leaves the database as it was.
 from __future__ import annotations
 
 import os
+import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -85,7 +86,7 @@ def import_paths(store: Store | duckdb.DuckDBPyConnection, paths: Sequence[str |
                  limits: Limits = DEFAULT_LIMITS) -> ImportReport:
     """Import every path; raises :class:`Cancelled` (database unchanged) when cancelled."""
     cancel = cancel or CancelToken()
-    con = store.cursor() if isinstance(store, Store) else store.cursor()
+    con = store.cursor()
     report = ImportReport()
     units: list[_Unit] = []
     for path in paths:
@@ -161,21 +162,29 @@ def _tree_size(root: Path) -> int:
 def _import_unit(con: duckdb.DuckDBPyConnection, unit: _Unit, cancel: CancelToken,
                  flushed: Callable[[int], None], limits: Limits) -> ArchiveResult:
     result = ArchiveResult(str(unit.path))
-    try:
-        result.sha256 = (replay_archive.folder_sha256(unit.path) if unit.path.is_dir()
-                         else sha256_file(unit.path))
-    except OSError as exc:
-        return _failed(result, InputError(f"cannot be read ({exc.strerror or exc})",
-                                          path=str(unit.path)))
-    known = con.execute("SELECT archive_id FROM archives WHERE sha256 = ?",
-                        [result.sha256]).fetchone()
-    if known:
-        result.status = "duplicate"
-        result.archive_id = known[0]
-        result.error = f"already imported as archive {known[0]} (same sha256); not imported again"
-        return result
+    # The sha256 is computed on another thread while the reader works; the duplicate check
+    # runs just before the first write, so a new archive never waits for its hash.
+    hasher = _Hasher(unit.path)
     archive_id = con.execute("SELECT nextval('archive_ids')").fetchone()[0]
-    writer = ArchiveWriter(con, archive_id, cancel=cancel, on_flush=flushed)
+
+    def check_duplicate() -> None:
+        result.sha256 = hasher.result()
+        known = con.execute("SELECT archive_id FROM archives WHERE sha256 = ?",
+                            [result.sha256]).fetchone()
+        if known:
+            raise _Duplicate(known[0])
+
+    writer = ArchiveWriter(con, archive_id, cancel=cancel, on_flush=flushed,
+                           before_write=check_duplicate)
+    try:
+        return _read_unit(unit, writer, result, hasher, limits)
+    finally:
+        hasher.join()
+
+
+def _read_unit(unit: _Unit, writer: ArchiveWriter, result: ArchiveResult, hasher: _Hasher,
+               limits: Limits) -> ArchiveResult:
+    archive_id = writer.archive_id
     exporter = exported_at = None
     try:
         if unit.kind == "archive":
@@ -197,8 +206,15 @@ def _import_unit(con: duckdb.DuckDBPyConnection, unit: _Unit, cancel: CancelToke
         if writer.session_count == 0:
             raise InputError("contains no sessions", path=str(unit.path),
                              hint="nothing to import")
-        writer.finish(path=str(unit.path), sha256=result.sha256, fmt=result.format,
+        writer.finish(path=str(unit.path), sha256=hasher.result(), fmt=result.format,
                       size=unit.size, exporter=exporter, exported_at=exported_at)
+    except _Duplicate as exc:
+        writer.abort()
+        result.status = "duplicate"
+        result.archive_id = exc.archive_id
+        result.error = (f"already imported as archive {exc.archive_id} (same sha256); "
+                        "not imported again")
+        return result
     except SkipFile as exc:
         writer.abort()
         result.status = "skipped"
@@ -221,11 +237,47 @@ def _import_unit(con: duckdb.DuckDBPyConnection, unit: _Unit, cancel: CancelToke
             f"could not be imported: internal error {type(exc).__name__}: {_one_line(exc)} "
             f"at {Path(where.filename).name}:{where.lineno}", path=str(unit.path),
             hint="please report this with the file"))
+    result.sha256 = hasher.result()
     result.archive_id = archive_id
     result.sessions = writer.session_count
     result.events = writer.events
     result.problems = writer.problems
     return result
+
+
+class _Duplicate(Exception):
+    def __init__(self, archive_id: int) -> None:
+        super().__init__(archive_id)
+        self.archive_id = archive_id
+
+
+class _Hasher:
+    """sha256 of a file (or a folder archive) computed on a background thread."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._value: str | None = None
+        self._error: InputError | None = None
+        self._thread = threading.Thread(target=self._run, name="sha256", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = (replay_archive.folder_sha256(self._path) if self._path.is_dir()
+                           else sha256_file(self._path))
+        except OSError as exc:
+            self._error = InputError(f"cannot be read ({exc.strerror or exc})",
+                                     path=str(self._path))
+
+    def join(self) -> None:
+        self._thread.join()
+
+    def result(self) -> str:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
 
 
 def _read_zip_bundle(path: Path, writer: ArchiveWriter, limits: Limits) -> str:

@@ -140,7 +140,8 @@ def _gunzip_latin1(value: str, what: str) -> Any:
     try:
         return orjson.loads(gzip.decompress(value.encode("latin-1")))
     except (UnicodeEncodeError, OSError, EOFError, zlib.error, orjson.JSONDecodeError) as exc:
-        raise RecordError(f"posthog-js compressed field '{what}' cannot be decoded ({exc})") from exc
+        raise RecordError(f"posthog-js compressed field '{what}' cannot be decoded ({exc})"
+                          ) from exc
 
 
 def decompress_posthog(event: dict) -> dict:
@@ -184,7 +185,8 @@ def parse_instant(value: Any) -> tuple[int | None, str | None]:
         except ValueError:
             return None, f"timestamp {value[:40]!r} is neither a number nor an ISO-8601 time"
         if moment.tzinfo is None:
-            return None, f"ISO timestamp {value[:40]!r} has no UTC offset, so its instant is unknown"
+            return None, (f"ISO timestamp {value[:40]!r} has no UTC offset, so its instant is "
+                          "unknown")
         return round(moment.timestamp() * 1000), "ISO-8601 timestamp converted to milliseconds"
     return None, f"timestamp of type {type(value).__name__} cannot be read"
 

@@ -109,7 +109,8 @@ class _GuardedStream(io.RawIOBase):
 class Source:
     """One readable unit: a file on disk or a zip member, decompressed on the fly."""
 
-    def __init__(self, name: str, *, path: Path | None = None, zip_file: zipfile.ZipFile | None = None,
+    def __init__(self, name: str, *, path: Path | None = None,
+                 zip_file: zipfile.ZipFile | None = None,
                  member: zipfile.ZipInfo | None = None, limits: Limits = DEFAULT_LIMITS) -> None:
         self.name = name
         self.path = path
@@ -121,7 +122,7 @@ class Source:
     # -- raw (stored) bytes ---------------------------------------------------------------
     def open_raw(self) -> BinaryIO:
         if self.path is not None:
-            return open(self.path, "rb")  # noqa: SIM115 - the caller closes it
+            return open(self.path, "rb")
         assert self._zip is not None and self._member is not None
         try:
             raw = self._zip.open(self._member)
@@ -261,7 +262,8 @@ class ZipArchive:
             self.zip = zipfile.ZipFile(path)
         except zipfile.BadZipFile as exc:
             raise InputError(f"is not a readable zip archive ({exc})", path=str(path),
-                             hint="the file is truncated or damaged; obtain a complete copy") from exc
+                             hint="the file is truncated or damaged; obtain a complete copy"
+                             ) from exc
         except OSError as exc:
             raise InputError(f"cannot be read ({exc.strerror or exc})", path=str(path)) from exc
         total = sum(info.file_size for info in self.zip.infolist())

@@ -8,6 +8,7 @@ Adding a vendor format is one new module added to :data:`READERS`.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -38,10 +39,8 @@ class Sniff:
         if self._value is _UNPARSED:
             self._value = None
             if self.first_line_complete:
-                try:
+                with contextlib.suppress(orjson.JSONDecodeError):
                     self._value = orjson.loads(self.first_line)
-                except orjson.JSONDecodeError:
-                    pass
         return self._value
 
     @property
