@@ -130,7 +130,8 @@ class ArchiveWriter:
     def session_events(self, session_id: str) -> int:
         return self._seq.get(session_id, 0)
 
-    def bulk_ndjson(self, path: str, gzip: bool, session_id: str, *, forced: bool = False) -> bool:
+    def bulk_ndjson(self, path: str, session_id: str, *, forced: bool = False,
+                    max_object_bytes: int = BULK_MAX_OBJECT_BYTES) -> bool:
         """Stage a whole NDJSON file with DuckDB's reader; False (nothing changed) if it can't."""
         if self._txn:
             return False  # the stage must be built outside the archive's transaction
@@ -140,8 +141,8 @@ class ArchiveWriter:
                 f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT type, timestamp, data, "
                 f"coalesce(session_id, sessionId) AS sid, cv, {_SOURCE_SQL} AS source "
                 f"FROM read_ndjson(?, columns = {_BULK_COLUMNS}, "
-                f"compression = '{'gzip' if gzip else 'none'}', "
-                f"maximum_object_size = {BULK_MAX_OBJECT_BYTES})", [path])
+                "compression = 'none', "
+                f"maximum_object_size = {min(max_object_bytes, BULK_MAX_OBJECT_BYTES)})", [path])
         except duckdb.InterruptException:
             self._drop_stage(stage)
             self.cancel.check()
@@ -152,7 +153,8 @@ class ArchiveWriter:
         self._stage = stage
         unusable = self.con.execute(
             f"SELECT count(*) FILTER (WHERE type IS NULL OR type NOT BETWEEN 0 AND 7 "
-            f"OR (type = 3 AND source IS NULL) OR cv IS NOT NULL) FROM {stage}").fetchone()[0]
+            f"OR (type = 3 AND source IS NULL) OR cv IS NOT NULL OR strlen(data) > ?) "
+            f"FROM {stage}", [max_object_bytes]).fetchone()[0]
         if unusable:
             self._drop_stage(stage)
             return False

@@ -104,9 +104,9 @@ class Sink(Protocol):
 
     def identity(self, record: IdentityRecord) -> None: ...
 
-    def bulk_ndjson(self, path: str, gzip: bool, session_id: str, *, forced: bool = False
-                    ) -> bool:
-        """Import a plain or gzipped NDJSON file of bare events natively; False if it cannot."""
+    def bulk_ndjson(self, path: str, session_id: str, *, forced: bool = False,
+                    max_object_bytes: int) -> bool:
+        """Import an uncompressed NDJSON file of bare events natively; False if it cannot."""
         ...
 
     def check_cancel(self) -> None: ...

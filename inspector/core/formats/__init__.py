@@ -83,10 +83,10 @@ def sniff(source: Source) -> Sniff:
 
 
 def _readers() -> list[ModuleType]:
-    from . import posthog_blob, posthog_export, rrweb_json, rrweb_ndjson
+    from . import posthog_blob, posthog_export, posthog_meta, rrweb_json, rrweb_ndjson
 
     # Most specific first: a PostHog export is also "a JSON object", blob lines are also NDJSON.
-    return [posthog_export, rrweb_json, posthog_blob, rrweb_ndjson]
+    return [posthog_export, posthog_meta, rrweb_json, posthog_blob, rrweb_ndjson]
 
 
 def detect(source: Source) -> tuple[ModuleType, Sniff]:

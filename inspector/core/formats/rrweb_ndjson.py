@@ -1,6 +1,6 @@
 """Bare rrweb events, one JSON object per line (plain or gzip), grouped by a session id field.
 
-A file on disk is first offered to DuckDB's native JSON reader through
+An uncompressed file on disk is first offered to DuckDB's native JSON reader through
 :meth:`Sink.bulk_ndjson` (several times faster than parsing in Python); a file that reader
 cannot take whole — damaged lines, wrong types, compressed or packed events, a zip member —
 is streamed line by line here, so every bad line is reported with its number and the good
@@ -53,8 +53,10 @@ def session_of(record: object, default: str) -> str:
 def read(source: Source, sink: Sink, session_id: str | None = None) -> None:
     """Read every line; ``session_id`` (from a manifest) overrides the per-line keys."""
     default = session_id or default_session_id(source.name)
-    if source.path is not None and sink.bulk_ndjson(str(source.path), source.is_gzip, default,
-                                                    forced=session_id is not None):
+    # Only uncompressed files go to DuckDB: its gzip reader has no guard against bombs.
+    if source.path is not None and not source.is_gzip and sink.bulk_ndjson(
+            str(source.path), default, forced=session_id is not None,
+            max_object_bytes=source.limits.max_line_bytes):
         return
     read_lines(source, sink, default, forced=session_id is not None)
 
