@@ -30,7 +30,7 @@ ZIP_EMPTY_MAGIC = b"PK\x05\x06"
 #: FullSnapshot of a very large page is tens of MB; a line of gigabytes is damage.
 MAX_LINE_BYTES = 256 * 1024 * 1024
 #: Expanded size beyond which a compressed stream must also stay under MAX_RATIO.
-RATIO_FLOOR_BYTES = 64 * 1024 * 1024
+RATIO_FLOOR_BYTES = 16 * 1024 * 1024
 #: Expansion ratio no real recording reaches (JSON compresses 10-30x).
 MAX_RATIO = 200
 #: Hard cap on the expanded size of any one compressed stream or zip.
