@@ -2,8 +2,9 @@
 
 Events are normalised (``records.normalize_event``), numbered per session in source order
 (``seq``), buffered and inserted as Arrow batches. The transaction starts at the first write,
-so a plain NDJSON file can first be staged by DuckDB's native reader outside it; whatever
-fails, :meth:`abort` rolls the archive back and the database is as it was.
+so a plain NDJSON file can be inserted by DuckDB's native reader and, if DuckDB cannot take it
+whole, rolled back and read line by line instead; whatever fails, :meth:`abort` rolls the
+archive back and the database is as it was.
 """
 
 from __future__ import annotations
@@ -70,7 +71,6 @@ class ArchiveWriter:
         self._notes: dict[tuple[str, str], Problem] = {}
         self._consent: list[ConsentRecord] = []
         self._identities: list[tuple[IdentityRecord, str]] = []
-        self._stage: str | None = None
 
     # -- Sink ---------------------------------------------------------------------------
     def session(self, meta: SessionMeta) -> None:
@@ -132,59 +132,64 @@ class ArchiveWriter:
 
     def bulk_ndjson(self, path: str, session_id: str, *, forced: bool = False,
                     max_object_bytes: int = BULK_MAX_OBJECT_BYTES) -> bool:
-        """Stage a whole NDJSON file with DuckDB's reader; False (nothing changed) if it can't."""
+        """Insert a whole NDJSON file with DuckDB's reader; False (nothing changed) if it can't.
+
+        Only possible as the archive's first write: the insert opens the transaction, and any
+        row DuckDB cannot take whole (bad JSON, wrong types, compressed or over-long events)
+        aborts it, so the caller falls back to the line-by-line reader, which explains each
+        bad line. Rows are validated as they go in: an invalid one gets a NULL ``type``, which
+        the NOT NULL constraint refuses.
+        """
         if self._txn:
-            return False  # the stage must be built outside the archive's transaction
-        stage = f"import_stage_{self.archive_id}"
+            return False
+        aid = self.archive_id
+        sid = "?" if forced else "coalesce(session_id, sessionId, ?)"
+        self._begin()
         try:
             self.con.execute(
-                f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT type, timestamp, data, "
-                f"coalesce(session_id, sessionId) AS sid, cv, {_SOURCE_SQL} AS source "
-                f"FROM read_ndjson(?, columns = {_BULK_COLUMNS}, "
-                "compression = 'none', "
-                f"maximum_object_size = {min(max_object_bytes, BULK_MAX_OBJECT_BYTES)})", [path])
+                f"INSERT INTO events SELECT {aid}, {sid}, ordinality - 1, timestamp, "
+                f"CASE WHEN type BETWEEN 0 AND 7 AND cv IS NULL AND strlen(data) <= ? "
+                f"AND NOT (type = 3 AND source IS NULL) THEN type END, "
+                f"source, NULL, data, strlen(data) FROM ("
+                f"  SELECT *, {_SOURCE_SQL} AS source FROM read_ndjson(?, "
+                f"  columns = {_BULK_COLUMNS}, compression = 'none', "
+                f"  maximum_object_size = {min(max_object_bytes, BULK_MAX_OBJECT_BYTES)}) "
+                f"  WITH ORDINALITY)", [session_id, max_object_bytes, path])
         except duckdb.InterruptException:
-            self._drop_stage(stage)
+            self.abort()
             self.cancel.check()
             raise
         except duckdb.Error:
-            self._drop_stage(stage)  # damaged or unusual: the line-by-line reader explains it
-            return False
-        self._stage = stage
-        unusable = self.con.execute(
-            f"SELECT count(*) FILTER (WHERE type IS NULL OR type NOT BETWEEN 0 AND 7 "
-            f"OR (type = 3 AND source IS NULL) OR cv IS NOT NULL OR strlen(data) > ?) "
-            f"FROM {stage}", [max_object_bytes]).fetchone()[0]
-        if unusable:
-            self._drop_stage(stage)
+            self.abort()  # damaged or unusual: the line-by-line reader explains it
             return False
         self.cancel.check()
-        sid = "?" if forced else "coalesce(sid, ?)"
-        sessions = [row[0] for row in self.con.execute(
-            f"SELECT DISTINCT {sid} FROM {stage} ORDER BY 1", [session_id]).fetchall()]
-        seq = ("rowid" if len(sessions) <= 1 else
-               f"row_number() OVER (PARTITION BY {sid} ORDER BY rowid) - 1")
-        self._begin()
-        params = [session_id] * (1 if len(sessions) <= 1 else 2)
-        self.con.execute(
-            f"INSERT INTO events SELECT {self.archive_id}, {sid}, {seq}, {_TIMESTAMP_SQL}, type, "
-            f"source, NULL, data, strlen(data) FROM {stage}", params)
+        con = self.con
         for name, condition in (
                 ("no timestamp", "timestamp IS NULL"),
                 ("timestamp is not a positive epoch time", "timestamp <= 0"),
                 ("timestamp in seconds converted to milliseconds",
                  "timestamp > 0 AND timestamp < 100000000000")):
-            count, first = self.con.execute(
-                f"SELECT count(*), min(rowid) FROM {stage} WHERE {condition}").fetchone()
+            count, first = con.execute(
+                f"SELECT count(*), min(seq) FROM events WHERE archive_id = ? AND {condition}",
+                [aid]).fetchone()
             if count:
                 self._add_note(self.location, f"{self.location} record {first + 1}", name, count)
-        counts = dict(self.con.execute(
-            f"SELECT {sid}, count(*) FROM {stage} GROUP BY 1", [session_id]).fetchall())
-        for name in sessions:
+        con.execute(f"UPDATE events SET timestamp = {_TIMESTAMP_SQL} WHERE archive_id = ? AND "
+                    "timestamp < 100000000000", [aid])
+        counts = dict(con.execute("SELECT session_id, count(*) FROM events WHERE archive_id = ? "
+                                  "GROUP BY 1", [aid]).fetchall())
+        if len(counts) > 1:  # line numbers become positions within each session
+            con.execute("""
+                UPDATE events SET seq = r.n FROM (
+                    SELECT session_id, seq AS line,
+                           row_number() OVER (PARTITION BY session_id ORDER BY seq) - 1 AS n
+                    FROM events WHERE archive_id = ?) r
+                WHERE events.archive_id = ? AND events.session_id = r.session_id
+                  AND events.seq = r.line""", [aid, aid])
+        for name in sorted(counts):
             self.session(SessionMeta(name, origin=self.location))
             self._seq[name] = self._seq.get(name, 0) + counts[name]
             self.events += counts[name]
-        self._drop_stage(stage)
         if self._on_flush:
             self._on_flush(self.events)
         return True
@@ -254,8 +259,6 @@ class ArchiveWriter:
             # A connection that is gone or already rolled back has committed nothing either.
             with contextlib.suppress(duckdb.Error):
                 self.con.execute("ROLLBACK")
-        if self._stage:
-            self._drop_stage(self._stage)
 
     @property
     def problems(self) -> list[Problem]:
@@ -312,11 +315,6 @@ class ArchiveWriter:
             marks = ", ".join("?" * len(rows[0]))
             self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
-    def _drop_stage(self, stage: str) -> None:
-        with contextlib.suppress(duckdb.Error):
-            self.con.execute(f"DROP TABLE IF EXISTS {stage}")
-        if self._stage == stage:
-            self._stage = None
 
 
 
