@@ -106,7 +106,8 @@ class Store:
 
     def _migrate(self) -> None:
         self.con.execute(SCHEMA)
-        found = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        rows = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchall()
+        found = rows[0] if rows else None
         if found is None:
             self.con.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
         elif int(found[0]) != SCHEMA_VERSION:
@@ -144,7 +145,7 @@ class Store:
         if table not in {"archives", "sessions", "events", "consent", "identities",
                          "import_problems"}:
             raise ValueError(table)
-        return self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return self.con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
 
 
 def _first_line(exc: BaseException) -> str:
