@@ -14,6 +14,15 @@ GRACE_MS = 1000
 
 
 @pytest.fixture(autouse=True)
+def _private_user_folders(tmp_path_factory, monkeypatch):
+    """Tests never touch the user's real database, settings or recent files."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
+
+
+@pytest.fixture(autouse=True)
 def _no_threads_left_running():
     """Fail a test that returns while a runnable is still busy on Qt's global thread pool."""
     yield

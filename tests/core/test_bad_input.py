@@ -204,7 +204,7 @@ def test_monster_line_is_skipped_with_a_problem(tmp_path):
 def test_one_bad_file_does_not_stop_the_others(tmp_path, db, capsys):
     bad = tmp_path / "bad.json"
     bad.write_bytes(b"\x00\x01garbage")
-    good = write_ndjson(tmp_path / "other.ndjson", [meta(T0 + 5)] + EVENTS[1:5])
+    good = write_ndjson(tmp_path / "other.ndjson", [meta(T0 + 5), *EVENTS[1:5]])
     before = counts(db)
     code, out, err = run_import(db, bad, good, capsys=capsys)
     assert code == 2
@@ -218,7 +218,7 @@ def test_missing_path(tmp_path, db, capsys):
 
 
 def test_json_json_import_output(tmp_path, db, capsys):
-    path = write_ndjson(tmp_path / "j.ndjson", [meta(T0 + 9)] + EVENTS[1:3])
+    path = write_ndjson(tmp_path / "j.ndjson", [meta(T0 + 9), *EVENTS[1:3]])
     code = main(["import", str(path), "--db", str(db), "--json"])
     payload = json.loads(capsys.readouterr().out)
     assert code == 0

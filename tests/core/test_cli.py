@@ -71,3 +71,16 @@ def test_unreadable_database_is_a_one_line_error(tmp_path: Path, capsys) -> None
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and str(bogus) in err[0]
     assert bogus.read_bytes() == b"this is not a database" * 100
+
+
+def test_default_database_lives_in_the_user_data_folder(tmp_path: Path, capsys) -> None:
+    # conftest points XDG_DATA_HOME at a private folder for every test.
+    import os
+
+    data_home = Path(os.environ["XDG_DATA_HOME"])
+    path = FIXTURES / "rrweb" / "posthog-local-docs.json"
+    assert main(["import", str(path)]) == 0
+    assert (data_home / "session-replay-inspector" / "inspector.duckdb").is_file()
+    assert main(["sessions", "--json"]) == 0
+    out = capsys.readouterr().out
+    assert json.loads(out[out.index("{"):])["sessions"][0]["events"] == 108
