@@ -49,7 +49,8 @@ def test_bulk_path_keeps_source_order_as_seq(tmp_path: Path) -> None:
 
 
 def test_bulk_and_line_paths_store_the_same_rows(tmp_path: Path) -> None:
-    events = numbered_events(3_000) + [
+    events = [
+        *numbered_events(3_000),
         {"type": 3, "data": {"positions": [{"x": 1, "y": 2, "id": 3, "timeOffset": -5}],
                              "source": 1}, "timestamp": T0 + 5},  # source not first
         {"type": 5, "data": {"tag": "x"}, "timestamp": 1_700_000_100},  # seconds
