@@ -12,9 +12,10 @@ from collections.abc import Sequence
 
 import orjson
 
+from . import cli_audit, cli_page
 from .core.errors import Cancelled, InspectorError
 
-COMMANDS = ("import", "sessions")
+COMMANDS = ("import", "sessions", "audit", "page")
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     ses = sub.add_parser("sessions", help="list the imported sessions")
     _add_db(ses)
     ses.add_argument("--json", action="store_true", help="print the sessions as JSON")
+    cli_audit.add_parser(sub)
+    cli_page.add_parser(sub)
     return parser
 
 
@@ -70,9 +73,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("inspector: interrupted; nothing was changed", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader (| head) went away: not an error of ours
+        sys.stdout = None  # type: ignore[assignment] # no flush of a closed pipe at exit
+        return 0
 
 
 def _run_command(args: argparse.Namespace) -> int:
+    if args.command == "audit":
+        return cli_audit.run(args)
+    if args.command == "page":
+        return cli_page.run(args)
     from .core.store import Store
 
     with Store(args.db) as store:

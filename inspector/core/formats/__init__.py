@@ -9,6 +9,7 @@ Adding a vendor format is one new module added to :data:`READERS`.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
@@ -16,6 +17,7 @@ from typing import Any
 import orjson
 
 from ..errors import InputError
+from ..records import Sink
 from ..sources import Source
 
 #: How much of the first line detection reads before judging by prefix alone.
@@ -80,6 +82,28 @@ def sniff(source: Source) -> Sniff:
                 return Sniff(head, first, True, False)
             rest += more
         return Sniff(head, first, True, True)
+
+
+def json_lines(source: Source, sink: Sink) -> Iterator[tuple[int, str, Any]]:
+    """Each non-blank line of an NDJSON source, parsed: ``(number, location, value)``.
+
+    Over-long lines and lines that are not JSON are reported to ``sink`` and skipped, so one
+    damaged line never stops the rest.
+    """
+    for number, line in source.iter_lines():
+        location = f"{source.name} line {number}"
+        if line is None:
+            sink.problem(location, f"line longer than {source.limits.max_line_bytes:,} bytes "
+                                   "skipped")
+            continue
+        if not line.strip():
+            continue
+        try:
+            value = orjson.loads(line)
+        except orjson.JSONDecodeError as exc:
+            sink.problem(location, f"invalid JSON ({exc.msg})")
+            continue
+        yield number, location, value
 
 
 def _readers() -> list[ModuleType]:

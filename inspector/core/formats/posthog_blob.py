@@ -17,7 +17,7 @@ import orjson
 
 from ..records import RecordError, SessionMeta, Sink, parse_instant
 from ..sources import Source
-from . import Sniff, jsondoc
+from . import Sniff, json_lines, jsondoc
 from .posthog_export import key_of, person_keys
 from .posthog_meta import is_recording_meta
 from .rrweb_json import CANCEL_EVERY
@@ -57,22 +57,11 @@ def _is_line(value: Any) -> bool:
 
 
 def read(source: Source, sink: Sink) -> None:
-    name = source.name
     session_id: str | None = None
     count = 0
-    for number, line in source.iter_lines():
-        where = f"{name} line {number}"
-        if line is None:
-            sink.problem(where, f"line longer than {source.limits.max_line_bytes:,} bytes "
-                                "skipped")
-            continue
-        if not line.strip():
-            continue
+    for _, where, value in json_lines(source, sink):
         try:
-            events = _line_events(orjson.loads(line), where)
-        except orjson.JSONDecodeError as exc:
-            sink.problem(where, f"invalid JSON ({exc.msg}); line skipped")
-            continue
+            events = _line_events(value, where)
         except RecordError as exc:
             sink.problem(where, f"{exc}; line skipped")
             continue

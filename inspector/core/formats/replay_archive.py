@@ -19,7 +19,7 @@ import orjson
 from ..errors import InputError
 from ..records import RecordError, SessionMeta, Sink, parse_consent, parse_identity
 from ..sources import DEFAULT_LIMITS, Limits, Source, ZipArchive, member_problem
-from . import rrweb_ndjson, sniff
+from . import json_lines, rrweb_ndjson, sniff
 
 NAME = "replay-archive"
 MANIFEST = "manifest.json"
@@ -191,16 +191,8 @@ def _read_session_file(source: Source, sink: Sink, session_id: str) -> None:
 
 
 def _read_records(source: Source, sink: Sink, parse, add) -> None:
-    for number, line in source.iter_lines():
-        location = f"{source.name} line {number}"
-        if line is None:
-            sink.problem(location, "line too long, skipped")
-            continue
-        if not line.strip():
-            continue
+    for _, location, value in json_lines(source, sink):
         try:
-            add(parse(orjson.loads(line), location))
-        except orjson.JSONDecodeError as exc:
-            sink.problem(location, f"invalid JSON ({exc.args[0].split(':')[0]})")
+            add(parse(value, location))
         except RecordError as exc:
             sink.problem(location, str(exc))

@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import re
 
-import orjson
-
 from ..records import SessionMeta, Sink
 from ..sources import Source
-from . import Sniff
+from . import Sniff, json_lines
 
 NAME = "rrweb-ndjson"
 
@@ -63,19 +61,7 @@ def read(source: Source, sink: Sink, session_id: str | None = None) -> None:
 
 def read_lines(source: Source, sink: Sink, default: str, *, forced: bool = False) -> None:
     announced: set[str] = set()
-    for number, line in source.iter_lines():
-        location = f"{source.name} line {number}"
-        if line is None:
-            sink.problem(location, f"line longer than {source.limits.max_line_bytes:,} bytes "
-                                   "skipped")
-            continue
-        if not line.strip():
-            continue
-        try:
-            record = orjson.loads(line)
-        except orjson.JSONDecodeError as exc:
-            sink.problem(location, f"invalid JSON ({exc.args[0].split(':')[0]})")
-            continue
+    for number, location, record in json_lines(source, sink):
         sid = default if forced else session_of(record, default)
         if sid not in announced:
             announced.add(sid)
