@@ -28,7 +28,8 @@ BATCH_ROWS = 20_000
 #: Individual problems kept per source before they are summarised.
 MAX_PROBLEMS_PER_SOURCE = 1000
 #: DuckDB's JSON reader refuses objects larger than this; such files take the line-by-line path.
-BULK_MAX_OBJECT_BYTES = 64 * 1024 * 1024
+#: DuckDB's default: a larger one makes its reader hold buffers that cost a second at close.
+BULK_MAX_OBJECT_BYTES = 16 * 1024 * 1024
 
 EVENT_COLUMNS = ("session_id", "seq", "timestamp", "type", "source", "window_id", "data",
                  "byte_length")
@@ -164,6 +165,7 @@ class ArchiveWriter:
             return False
         self.cancel.check()
         con = self.con
+        convert = False
         for name, condition in (
                 ("no timestamp", "timestamp IS NULL"),
                 ("timestamp is not a positive epoch time", "timestamp <= 0"),
@@ -174,8 +176,10 @@ class ArchiveWriter:
                 [aid]).fetchone()
             if count:
                 self._add_note(self.location, f"{self.location} record {first + 1}", name, count)
-        con.execute(f"UPDATE events SET timestamp = {_TIMESTAMP_SQL} WHERE archive_id = ? AND "
-                    "timestamp < 100000000000", [aid])
+                convert = convert or condition != "timestamp IS NULL"
+        if convert:  # seconds and non-positive values; rare, so only then an UPDATE
+            con.execute(f"UPDATE events SET timestamp = {_TIMESTAMP_SQL} WHERE archive_id = ? "
+                        "AND timestamp < 100000000000", [aid])
         counts = dict(con.execute("SELECT session_id, count(*) FROM events WHERE archive_id = ? "
                                   "GROUP BY 1", [aid]).fetchall())
         if len(counts) > 1:  # line numbers become positions within each session
