@@ -54,8 +54,7 @@ def run(args: argparse.Namespace) -> int:
     import orjson
 
     from .core.audit import run_audit
-    from .core.audit.ledger import CONSENT, IDENTITIES, add_records_file
-    from .core.importer import import_paths
+    from .core.audit.inputs import load_inputs
     from .core.store import Store
 
     with contextlib.ExitStack() as stack:
@@ -64,22 +63,11 @@ def run(args: argparse.Namespace) -> int:
             db = Path(stack.enter_context(tempfile.TemporaryDirectory(
                 prefix="inspector-audit-"))) / "audit.duckdb"
         store = stack.enter_context(Store(db))
-        if args.paths:
-            report = import_paths(store, args.paths)
-            for archive in report.failed:
-                print(f"inspector: error: {archive.error}", file=sys.stderr)
-            if report.failed:
-                return 2
-            if not args.json:
-                for archive in report.archives:
-                    print(f"{archive.status} {archive.path}: {archive.sessions} sessions, "
-                          f"{archive.events:,} events")
-        for kind, paths in ((IDENTITIES, args.identities), (CONSENT, args.consent)):
-            for path in paths:
-                added = add_records_file(store, path, kind)
-                if not args.json:
-                    state = "already in the database" if added.status == "duplicate" else "added"
-                    print(f"{kind} file {added.path}: {added.records:,} records ({state})")
+        loaded = load_inputs(store, args.paths, consent=args.consent,
+                             identities=args.identities)
+        if not args.json:
+            for line in loaded.lines():
+                print(line)
         result = run_audit(store, tolerance_ms=args.tolerance_ms)
     if args.json:
         sys.stdout.write(orjson.dumps(result.as_json(), option=orjson.OPT_INDENT_2).decode()

@@ -119,7 +119,13 @@ def import_paths(store: Store | duckdb.DuckDBPyConnection, paths: Sequence[str |
                                         min(1.0, done_bytes / total_bytes)))
     except (Cancelled, duckdb.InterruptException) as exc:
         remove_interrupt()
-        _remove_archives(con, committed)
+        # An interrupt that arrived between statements stays pending on ``con``; clean up
+        # through a connection of its own so that it cannot stop the removal too.
+        cleanup = con.cursor()
+        try:
+            _remove_archives(cleanup, committed)
+        finally:
+            cleanup.close()
         raise Cancelled() from exc
     finally:
         remove_interrupt()
