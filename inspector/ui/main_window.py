@@ -1,8 +1,11 @@
-"""The main window: the sessions table, the one way to open recordings, and import progress.
+"""The main window: sessions, the player, the event inspector, findings, and the one way in.
 
-File → Open, File → Open Recent, drag and drop and command-line paths all end in
-:meth:`MainWindow.open_paths`. Imports run one at a time on the thread pool (DuckDB writes go
-through one lane); paths opened while one runs wait their turn.
+File → Open, File → Open Recent, drag and drop anywhere on the window and command-line paths all
+end in :meth:`MainWindow.open_paths`. Imports run one at a time on the thread pool (DuckDB
+writes go through one lane); paths opened while one runs wait their turn. After the last one,
+the sessions are read again and the opt-out audit runs, both in workers; the audit's flagged
+counts, findings and opted-out intervals then reach the sessions table, the findings panel and
+the player. The window lays out what the workers hand back; it never queries or parses itself.
 """
 
 from __future__ import annotations
@@ -11,10 +14,20 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.compute as pc
-from PySide6.QtCore import QMimeData, Qt, QThreadPool, Signal, Slot
+from PySide6.QtCore import (
+    QItemSelectionModel,
+    QMimeData,
+    QModelIndex,
+    Qt,
+    QThreadPool,
+    Signal,
+    Slot,
+)
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QDragEnterEvent,
     QDragMoveEvent,
@@ -22,10 +35,9 @@ from PySide6.QtGui import (
     QKeySequence,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
+    QDockWidget,
     QFileDialog,
     QGridLayout,
-    QHeaderView,
     QLabel,
     QMainWindow,
     QMenu,
@@ -34,58 +46,85 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSpacerItem,
-    QTableView,
     QWidget,
 )
 
+from inspector.core.audit import AuditResult, run_audit
 from inspector.core.importer import ImportProgress, ImportReport
 from inspector.core.store import Store
 
+from .findings_panel import FindingsPanel
 from .import_worker import ImportWorker
-from .sessions_model import COLUMNS, SessionsModel
+from .playback import SPEEDS
+from .player import Player
+from .session_data import SessionData, SessionKey
+from .sessions_model import COLUMNS, SessionsModel, flag_counts, query_sessions
+from .sessions_panel import SessionsPanel
 from .settings import APPLICATION, Settings
+from .workers import Lane, ensure_pool_threads
 
 RECORDING_FILTER = ("Recordings (*.zip *.json *.jsonl *.ndjson *.gz *.ph-recording.json);;"
                     "All files (*)")
-_TYPICAL_TEXT = {"session_id": "0" * 36, "subject": "0" * 16, "device": "0" * 12,
-                 "first_ts": "2000-00-00 00:00:00", "duration": "00:00:00", "events": "000,000"}
+_TYPICAL_TEXT = {"person": "0" * 10, "session_id": "0" * 36, "subject": "0" * 10,
+                 "device": "0" * 10, "first_ts": "2000-00-00 00:00:00", "duration": "0:00:00",
+                 "pages": "000", "events": "00,000", "flagged": "00,000"}
 _START_COLUMN = next(i for i, (_, name) in enumerate(COLUMNS) if name == "first_ts")
 
 
 class MainWindow(QMainWindow):
     import_finished = Signal()  # an import ended, whatever its outcome, and the queue is empty
+    sessions_loaded = Signal()  # the sessions table shows the database as it is now
+    audit_finished = Signal()  # flags, findings and opt-outs are those of the latest audit
 
     def __init__(self, store: Store, settings: Settings | None = None,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        ensure_pool_threads()
         self._store = store
         self._settings = settings if settings is not None else Settings()
         self._worker: ImportWorker | None = None
         self._queued: list[list[Path]] = []
+        self._after_import = False  # the sessions are being read again after an import
+        self._imported = False  # something was imported since the last audit
+        self._closing = False
+        self._loaded_once = False
+        self.audit: AuditResult | None = None
+        self._sessions = pa.table({})
 
         self.setWindowTitle(f"{APPLICATION} — {store.path.name}")
         self.setAcceptDrops(True)
+        self.setDockNestingEnabled(True)
 
         self.model = SessionsModel(self)
-        self.table = QTableView(self)
-        self.table.setObjectName("sessions")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setAlternatingRowColors(True)
-        self.table.setWordWrap(False)
-        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        rows = self.table.verticalHeader()
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
-        rows.setDefaultSectionSize(self.fontMetrics().height() + 6)
-        rows.hide()
+        self.sessions_panel = SessionsPanel(self.model, self)
+        self.table = self.sessions_panel.table
         header = self.table.horizontalHeader()
-        header.setStretchLastSection(True)
         header.setSortIndicator(_START_COLUMN, Qt.SortOrder.AscendingOrder)
-        self.setCentralWidget(self.table)
+
+        self.player = Player(store, self)
+        self.setCentralWidget(self.player)
+        self.inspector = self.player.inspector
+        self.findings_panel = FindingsPanel(self)
+        self._sessions_dock = self._dock("sessions_dock", "Sessions", self.sessions_panel,
+                                         Qt.DockWidgetArea.LeftDockWidgetArea)
+        self._inspector_dock = self._dock("inspector_dock", "Event", self.inspector,
+                                          Qt.DockWidgetArea.RightDockWidgetArea)
+        self._findings_dock = self._dock("findings_dock", "Findings", self.findings_panel,
+                                         Qt.DockWidgetArea.BottomDockWidgetArea)
+        for widget in (self.sessions_panel.filter, self.player.address, self.inspector.text):
+            widget.setAcceptDrops(False)  # a dropped file is imported wherever it lands
+
+        self._sessions_lane = Lane("sessions", store, parent=self)
+        self._sessions_lane.finished.connect(self._on_sessions_lane_finished)
+        self._sessions_lane.failed.connect(self._on_lane_failed)
+        self._audit_lane = Lane("audit", store, parent=self)
+        self._audit_lane.finished.connect(self._on_audit_lane_finished)
+        self._audit_lane.failed.connect(self._on_lane_failed)
+        self._audit_lane.busy_changed.connect(self._on_audit_lane_busy_changed)
 
         self._build_menus()
         self._build_status_bar()
+        self._connect()
 
         if not header.restoreState(self._settings.sessions_header):
             self._set_default_column_widths()
@@ -93,7 +132,15 @@ class MainWindow(QMainWindow):
         self.restoreGeometry(self._settings.window_geometry)
         self.restoreState(self._settings.window_state)
         if self._settings.window_geometry.isEmpty():
-            self.resize(1100, 650)
+            self.resize(1400, 860)
+            self.resizeDocks([self._sessions_dock], [460], Qt.Orientation.Horizontal)
+            self.resizeDocks([self._findings_dock], [170], Qt.Orientation.Vertical)
+        playback = self.player.playback
+        speed = self._settings.playback_speed
+        playback.set_speed(speed if speed in SPEEDS else 1.0)
+        playback.set_skip_inactive(self._settings.skip_inactivity)
+        self.player.set_mask(self._settings.mask_personal_data)
+        self.player.tabs.setCurrentIndex(self._settings.replay_view)
 
         self.reload_sessions()
 
@@ -101,7 +148,7 @@ class MainWindow(QMainWindow):
     def open_paths(self, paths: Iterable[str | os.PathLike[str]]) -> None:
         """Import files and folders; the sessions reload when the import succeeds."""
         chosen = [Path(p).expanduser().absolute() for p in paths]
-        if not chosen:
+        if not chosen or self._closing:
             return
         for path in chosen:
             if path.exists():
@@ -115,7 +162,17 @@ class MainWindow(QMainWindow):
 
     @property
     def importing(self) -> bool:
-        return self._worker is not None
+        return self._worker is not None or self._after_import
+
+    def settled_loading(self) -> bool:
+        """The sessions are read and audited as the database holds them now."""
+        return (self._loaded_once and not self.importing and not self._sessions_lane.busy
+                and not self._audit_lane.busy
+                and (self.audit is not None or self._sessions.num_rows == 0))
+
+    def settled(self) -> bool:
+        """Nothing is being imported, read or audited, and the player shows its playhead."""
+        return self.settled_loading() and self.player.settled()
 
     @Slot()
     def cancel_import(self) -> None:
@@ -127,12 +184,21 @@ class MainWindow(QMainWindow):
             self._progress.setFormat("Cancelling…")
 
     def reload_sessions(self) -> None:
-        table = self._store.sessions()
-        self.model.set_table(table)
-        events = pc.sum(table["events"]).as_py() or 0
-        archives = pc.count_distinct(table["archive_id"]).as_py()
-        self._counts_label.setText(f"{_count(table.num_rows, 'session')} · "
-                                   f"{_count(events, 'event')} · {_count(archives, 'archive')}")
+        """Read the sessions again (in a worker); ``sessions_loaded`` follows."""
+        self._sessions_lane.submit(lambda con, token: query_sessions(con), needs_db=True)
+
+    @Slot()
+    def run_audit(self) -> None:
+        """Audit the whole database in a worker; ``audit_finished`` follows."""
+        if self._closing:
+            return
+        self._imported = False
+        self._audit_lane.submit(lambda con, token: run_audit(con, cancel=token), needs_db=True)
+
+    def show_session(self, key: SessionKey, at: int | None = None) -> None:
+        """Open ``key`` in the player at ``at`` and select it in the table."""
+        self.player.open_session(key, at)
+        self._select_row_of(key)
 
     # -- Qt overrides -------------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
@@ -150,17 +216,39 @@ class MainWindow(QMainWindow):
         self.open_paths(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing:
+            self.player.tabs.currentChanged.disconnect(self._on_player_tabs_current_changed)
+        self._closing = True
         if self._worker is not None:
             worker = self._worker
             self.cancel_import()
             worker.wait()
-        self._settings.window_geometry = self.saveGeometry()
-        self._settings.window_state = self.saveState()
-        self._settings.sessions_header = self.table.horizontalHeader().saveState()
-        self._settings.sync()
+        for lane in (self._sessions_lane, self._audit_lane):
+            lane.shutdown()
+        self.player.shutdown()
+        settings = self._settings
+        settings.window_geometry = self.saveGeometry()
+        settings.window_state = self.saveState()
+        settings.sessions_header = self.table.horizontalHeader().saveState()
+        settings.mask_personal_data = self.player.mask
+        settings.skip_inactivity = self.player.playback.skip_inactive
+        settings.playback_speed = self.player.playback.speed
+        settings.replay_view = self.player.tabs.currentIndex()
+        settings.sync()
         super().closeEvent(event)
 
     # -- building -----------------------------------------------------------------------------
+    def _dock(self, name: str, title: str, widget: QWidget,
+              area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+                         | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.addDockWidget(area, dock)
+        return dock
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         open_files = QAction("&Open…", self)
@@ -181,13 +269,65 @@ class MainWindow(QMainWindow):
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
 
+        playback = self.player.playback
+        play_menu = self.menuBar().addMenu("&Playback")
+        self.playback_actions: dict[str, QAction] = {}
+        for name, text, keys, slot in (
+                ("play", "&Play / Pause", "Space", playback.toggle),
+                ("previous_event", "Previous &Event", "Left",
+                 lambda: playback.step_event(-1)),
+                ("next_event", "&Next Event", "Right", lambda: playback.step_event(1)),
+                ("previous_flagged", "Previous &Flagged Event", "Shift+Left",
+                 lambda: playback.step_flagged(-1)),
+                ("next_flagged", "Next F&lagged Event", "Shift+Right",
+                 lambda: playback.step_flagged(1))):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(keys))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(slot)
+            play_menu.addAction(action)
+            self.addAction(action)  # works with the menu bar hidden too
+            self.playback_actions[name] = action
+
+        audit_menu = self.menuBar().addMenu("&Audit")
+        self.audit_action = QAction("&Run Opt-out Audit", self)
+        self.audit_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.audit_action.triggered.connect(self.run_audit)
+        audit_menu.addAction(self.audit_action)
+
+        view_menu = self.menuBar().addMenu("&View")
+        views = QActionGroup(self)
+        for index, text in enumerate(("&Wireframe", "&Page (WebEngine)")):
+            action = QAction(text, self)
+            action.setCheckable(True)
+            action.setData(index)
+            action.triggered.connect(self._on_view_action_triggered)
+            views.addAction(action)
+            view_menu.addAction(action)
+        self._view_actions = views
+        self.mask_action = QAction("&Mask Personal Data", self)
+        self.mask_action.setCheckable(True)
+        self.mask_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.mask_action.toggled.connect(self.player.set_mask)
+        view_menu.addAction(self.mask_action)
+        view_menu.addSeparator()
+        for dock in (self._sessions_dock, self._inspector_dock, self._findings_dock):
+            view_menu.addAction(dock.toggleViewAction())
+
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         self._db_label = QLabel(str(self._store.path), self)
         self._db_label.setToolTip("The database these sessions are stored in")
         self._db_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._db_label.setMinimumWidth(1)  # a long path may be clipped, never widen the window
+        self._archive_label = QLabel(self)
+        self._archive_label.setObjectName("archive")
+        self._archive_label.setToolTip("The archive the open session came from")
+        self._archive_label.setMinimumWidth(1)
         self._counts_label = QLabel(self)
+        self._counts_label.setObjectName("counts")
+        self._audit_label = QLabel(self)
+        self._audit_label.setObjectName("audit_status")
         self._progress = QProgressBar(self)
         self._progress.setTextVisible(True)
         self._progress.hide()
@@ -195,10 +335,19 @@ class MainWindow(QMainWindow):
         self._cancel_button.setObjectName("cancel_import")
         self._cancel_button.clicked.connect(self.cancel_import)
         self._cancel_button.hide()
-        bar.addPermanentWidget(self._db_label)
-        bar.addPermanentWidget(self._counts_label)
-        bar.addPermanentWidget(self._progress)
-        bar.addPermanentWidget(self._cancel_button)
+        for widget in (self._db_label, self._archive_label, self._counts_label,
+                       self._audit_label, self._progress, self._cancel_button):
+            bar.addPermanentWidget(widget)
+
+    def _connect(self) -> None:
+        self.table.selectionModel().currentRowChanged.connect(self._on_table_current_row_changed)
+        self.sessions_panel.filter_changed.connect(self._on_sessions_panel_filter_changed)
+        self.findings_panel.finding_activated.connect(self._on_findings_panel_finding_activated)
+        self.findings_panel.instant_activated.connect(self.player.playback.seek)
+        self.player.session_loaded.connect(self._on_player_session_loaded)
+        self.player.failed.connect(self._on_player_failed)
+        self.player.mask_changed.connect(self._on_player_mask_changed)
+        self.player.tabs.currentChanged.connect(self._on_player_tabs_current_changed)
 
     def _set_default_column_widths(self) -> None:
         """Room for typical values, measured once; sizing to every row's contents is too slow."""
@@ -258,10 +407,11 @@ class MainWindow(QMainWindow):
             counts[archive.status] = counts.get(archive.status, 0) + 1
         sessions = sum(a.sessions for a in report.archives if a.status == "imported")
         events = sum(a.events for a in report.archives if a.status == "imported")
+        if counts.get("imported"):
+            self._imported = True
         summary = f"Imported {_count(sessions, 'session')} ({_count(events, 'event')})"
         extra = [f"{n} {status}" for status, n in sorted(counts.items()) if status != "imported"]
         self.statusBar().showMessage(summary + (f"; {', '.join(extra)}" if extra else ""))
-        self.reload_sessions()
         if failed:
             noun = "file" if len(failed) == 1 else "files"
             self._show_error(f"{len(failed)} {noun} could not be imported",
@@ -279,12 +429,126 @@ class MainWindow(QMainWindow):
     @Slot()
     def _on_worker_finished(self) -> None:
         self._worker = None
+        if self._closing:
+            return
         if self._queued:
             self._start_import(self._queued.pop(0))
             return
         self._progress.hide()
         self._cancel_button.hide()
-        self.import_finished.emit()
+        self._after_import = True
+        self.reload_sessions()
+
+    # -- sessions and audit -------------------------------------------------------------------
+    @Slot(object)
+    def _on_sessions_lane_finished(self, table: pa.Table) -> None:
+        self._sessions = table
+        self._loaded_once = True
+        self.model.set_table(table)
+        self._restore_selection()
+        self._update_counts()
+        self.sessions_loaded.emit()
+        if self._after_import:
+            self._after_import = False
+            self.import_finished.emit()
+        if table.num_rows and (self._imported or self.audit is None):
+            self.run_audit()
+
+    @Slot(object)
+    def _on_audit_lane_finished(self, audit: AuditResult) -> None:
+        self.audit = audit
+        self.model.set_flags(flag_counts(audit))
+        self._restore_selection()
+        self.findings_panel.set_audit(audit)
+        self.player.set_audit(audit)
+        self._update_counts()
+        self.audit_finished.emit()
+
+    @Slot(bool)
+    def _on_audit_lane_busy_changed(self, busy: bool) -> None:
+        self._audit_label.setText("Auditing…" if busy else "")
+
+    @Slot(str)
+    def _on_lane_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message)
+        self._show_error("A background task failed", message)
+
+    def _update_counts(self) -> None:
+        table = self._sessions
+        if table.num_rows == 0:
+            self._counts_label.setText("no sessions yet: drop recordings here")
+            return
+        events = pc.sum(table["events"]).as_py() or 0
+        archives = pc.count_distinct(table["archive_id"]).as_py()
+        text = (f"{_count(table.num_rows, 'session')} · {_count(events, 'event')} · "
+                f"{_count(archives, 'archive')}")
+        if self.audit is not None:
+            text += f" · {self.audit.flagged_sessions:,} flagged"
+        self._counts_label.setText(text)
+
+    # -- selection ----------------------------------------------------------------------------
+    @Slot(QModelIndex, QModelIndex)
+    def _on_table_current_row_changed(self, current: QModelIndex, previous: QModelIndex) -> None:
+        key = self.model.key(current.row()) if current.isValid() else None
+        if key is None:
+            return
+        session = SessionKey(*key)
+        if session != self.player.key:
+            self.player.open_session(session)
+
+    def _restore_selection(self) -> None:
+        key = self.player.key
+        if key is not None:
+            self._select_row_of(key)
+
+    def _select_row_of(self, key: SessionKey) -> None:
+        row = self.model.row_of(key.archive_id, key.session_id)
+        if row is None:
+            return
+        index = self.model.index(row, 0)
+        self.table.selectionModel().setCurrentIndex(
+            index, QItemSelectionModel.SelectionFlag.ClearAndSelect
+            | QItemSelectionModel.SelectionFlag.Rows)
+        self.table.scrollTo(index)
+
+    @Slot(str, bool)
+    def _on_sessions_panel_filter_changed(self, text: str, only_findings: bool) -> None:
+        self.model.set_filter(text, only_findings)
+        self._restore_selection()
+
+    @Slot(object, object)
+    def _on_findings_panel_finding_activated(self, key: SessionKey, at: int) -> None:
+        self.show_session(key, at if at >= 0 else None)
+
+    @Slot(object)
+    def _on_player_session_loaded(self, data: SessionData) -> None:
+        self.findings_panel.set_logs(data.console, data.network)
+        table = self._sessions
+        if table.num_rows and "archive_path" in table.column_names:
+            hits = table.filter(pc.equal(table["archive_id"], data.key.archive_id))
+            path = hits["archive_path"][0].as_py() if hits.num_rows else ""
+            self._archive_label.setText(Path(path).name if path else "")
+            self._archive_label.setToolTip(path)
+
+    @Slot(str)
+    def _on_player_failed(self, message: str) -> None:
+        self.statusBar().showMessage(message)
+
+    @Slot(bool)
+    def _on_player_mask_changed(self, mask: bool) -> None:
+        self.mask_action.setChecked(mask)
+        self.findings_panel.set_mask(mask)
+
+    @Slot(int)
+    def _on_player_tabs_current_changed(self, index: int) -> None:
+        for action in self._view_actions.actions():
+            action.setChecked(action.data() == index)
+
+    @Slot()
+    def _on_view_action_triggered(self) -> None:
+        action = self.sender()
+        if isinstance(action, QAction):
+            self.player.tabs.setCurrentIndex(int(action.data()))
 
     # -- menu slots ---------------------------------------------------------------------------
     @Slot()
@@ -368,3 +632,4 @@ def _failure_line(path: str, error: str | None) -> str:
 
 def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}{'' if number == 1 else 's'}"
+

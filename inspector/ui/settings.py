@@ -64,5 +64,38 @@ class Settings:
     def sessions_header(self, value: QByteArray) -> None:
         self._qs.setValue("window/sessions_header", value)
 
+    @property
+    def mask_personal_data(self) -> bool:
+        return self._qs.value("replay/mask_personal_data", False, type=bool)
+
+    @mask_personal_data.setter
+    def mask_personal_data(self, value: bool) -> None:
+        self._qs.setValue("replay/mask_personal_data", bool(value))
+
+    @property
+    def skip_inactivity(self) -> bool:
+        return self._qs.value("replay/skip_inactivity", True, type=bool)
+
+    @skip_inactivity.setter
+    def skip_inactivity(self, value: bool) -> None:
+        self._qs.setValue("replay/skip_inactivity", bool(value))
+
+    @property
+    def playback_speed(self) -> float:
+        return self._qs.value("replay/speed", 1.0, type=float)
+
+    @playback_speed.setter
+    def playback_speed(self, value: float) -> None:
+        self._qs.setValue("replay/speed", float(value))
+
+    @property
+    def replay_view(self) -> int:
+        """0: the wireframe, 1: the page view."""
+        return self._qs.value("replay/view", 0, type=int)
+
+    @replay_view.setter
+    def replay_view(self, value: int) -> None:
+        self._qs.setValue("replay/view", int(value))
+
     def sync(self) -> None:
         self._qs.sync()

@@ -1,5 +1,5 @@
 """Fixtures for the Qt shell: a configured application, private settings, a window on a real
-database file in tmp_path."""
+database file in tmp_path, and the sample archive imported once per test module."""
 
 from __future__ import annotations
 
@@ -9,14 +9,22 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QCoreApplication, QSettings, Qt
 
+from inspector.core.audit import run_audit
+from inspector.core.importer import import_paths
 from inspector.core.store import Store
 from inspector.ui.app import configure_application
 from inspector.ui.main_window import MainWindow
+from inspector.ui.page_view import prepare_chromium
 from inspector.ui.settings import Settings
 
-from .support import RRWEB, SHARED
+from .support import RRWEB, SAMPLE, SHARED
+
+# What Qt WebEngine needs before the application exists (pytest-qt makes it later): shared GL
+# contexts, and --no-sandbox when the tests run as root.
+prepare_chromium()
+QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -40,13 +48,28 @@ def store(tmp_path):
         yield opened
 
 
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory):
+    """The sample archive imported once for the whole module; tests must only read it."""
+    with Store(tmp_path_factory.mktemp("sample") / "sample.duckdb") as opened:
+        import_paths(opened, [SAMPLE])
+        yield opened
+
+
+@pytest.fixture(scope="module")
+def sample_audit(sample_store):
+    return run_audit(sample_store)
+
+
 @pytest.fixture
-def make_window(qtbot, store):
-    """Build main windows on ``store``; each is closed (saving its settings) after the test."""
+def make_window(qtbot, request):
+    """Build main windows (on ``store``, or on the store given); each is closed (saving its
+    settings) after the test."""
     made: list[MainWindow] = []
 
-    def make() -> MainWindow:
-        window = MainWindow(store, Settings())
+    def make(on: Store | None = None) -> MainWindow:
+        window = MainWindow(on if on is not None else request.getfixturevalue("store"),
+                            Settings())
         qtbot.addWidget(window)
         made.append(window)
         window.show()

@@ -211,12 +211,13 @@ def test_recent_paths_are_unique_newest_first_and_capped():
 
 def test_geometry_and_sort_order_are_restored(qtbot, make_window):
     window = make_window()
-    window.resize(QSize(611, 433))
+    size = QSize(611, 433)
+    window.resize(size)
     window.table.sortByColumn(EVENTS, Qt.SortOrder.DescendingOrder)
     window.close()
 
     again = make_window()
-    assert again.size() == QSize(611, 433)
+    assert again.size() == size
     header = again.table.horizontalHeader()
     assert (header.sortIndicatorSection(), header.sortIndicatorOrder()) == \
         (EVENTS, Qt.SortOrder.DescendingOrder)

@@ -37,6 +37,21 @@ def synthetic_sessions(rows: int, seed: int = 5) -> pa.Table:
                              for f in first], pa.int64()),
         "events": pa.array([rng.randrange(30) for _ in range(rows)], pa.int64()),
         "first_url": [maybe(f"https://shop.example/{rng.randrange(9)}") for _ in range(rows)],
+        "person": [maybe(f"person-{rng.randrange(12)}") for _ in range(rows)],
+        "pages": pa.array([rng.randrange(6) for _ in range(rows)], pa.int64()),
+    })
+
+
+def synthetic_flags(table: pa.Table, seed: int = 9) -> pa.Table:
+    """Audit counts for about a third of the sessions (the others: nothing flagged)."""
+    rng = random.Random(seed)
+    picked = [row for row in table.select(["archive_id", "session_id"]).to_pylist()
+              if rng.random() < 0.3]
+    return pa.table({
+        "archive_id": pa.array([r["archive_id"] for r in picked], pa.int32()),
+        "session_id": [r["session_id"] for r in picked],
+        "flagged": pa.array([rng.randrange(1, 50) for _ in picked], pa.int64()),
+        "undetermined": pa.array([rng.randrange(2) for _ in picked], pa.int64()),
     })
 
 
@@ -64,10 +79,13 @@ def test_a_model_of_imported_sessions_follows_qts_rules_while_sorted(qtmodeltest
 @pytest.mark.parametrize("column", range(len(COLUMNS)), ids=NAMES)
 def test_sorting_is_stable_with_nulls_last(column, order):
     table = synthetic_sessions(PAGE_ROWS * (PAGES_KEPT + 3) + 17)
+    flags = synthetic_flags(table)
+    flagged = {(r["archive_id"], r["session_id"]): r["flagged"] for r in flags.to_pylist()}
     rows = table.to_pylist()
     for row in rows:
         first, last = row["first_ts"], row["last_ts"]
         row["duration"] = None if first is None or last is None else last - first
+        row["flagged"] = flagged.get((row["archive_id"], row["session_id"]), 0)
     key = NAMES[column]
     present = [r for r in rows if r[key] is not None]
     expected = sorted(present, key=lambda r: r[key], reverse=order == Qt.SortOrder.DescendingOrder)
@@ -75,6 +93,7 @@ def test_sorting_is_stable_with_nulls_last(column, order):
 
     model = SessionsModel()
     model.set_table(table)
+    model.set_flags(flags)
     model.sort(column, order)
     assert column_of(model, SESSION) == [r["session_id"] for r in expected]
 
