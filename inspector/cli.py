@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 import orjson
 
-from . import cli_audit, cli_page
+from . import cli_audit, cli_page, cli_redact
 from .core.errors import Cancelled, InspectorError
 
-COMMANDS = ("import", "sessions", "audit", "page")
+COMMANDS = ("import", "sessions", "audit", "page", "redact")
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     ses.add_argument("--json", action="store_true", help="print the sessions as JSON")
     cli_audit.add_parser(sub)
     cli_page.add_parser(sub)
+    cli_redact.add_parser(sub)
     return parser
 
 
@@ -48,6 +49,15 @@ def _app_parser() -> argparse.ArgumentParser:
                     + " (see inspector COMMAND --help).")
     parser.add_argument("paths", nargs="*", metavar="PATH")
     _add_db(parser)
+    parser.add_argument("--screenshot", metavar="OUT.png",
+                        help="import PATHs (into a temporary database unless --db), show a "
+                             "session mid-replay offscreen, save the window as OUT.png, exit")
+    parser.add_argument("--session", metavar="ID",
+                        help="with --screenshot: the session to show (default: the first "
+                             "flagged one)")
+    parser.add_argument("--at", metavar="MS", type=int,
+                        help="with --screenshot: the instant, in ms from the session's start "
+                             "(or epoch ms; default: the middle of its flagged events)")
     return parser
 
 
@@ -63,7 +73,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = _app_parser().parse_args(args_list)
         from .ui.app import run  # Qt is imported only when the app is wanted
 
-        return run(args.paths, args.db)
+        return run(args.paths, args.db, screenshot=args.screenshot, session=args.session,
+                   at=args.at)
     except Cancelled as exc:
         print(f"inspector: {exc}", file=sys.stderr)
         return 130
@@ -83,6 +94,8 @@ def _run_command(args: argparse.Namespace) -> int:
         return cli_audit.run(args)
     if args.command == "page":
         return cli_page.run(args)
+    if args.command == "redact":
+        return cli_redact.run(args)
     from .core.store import Store
 
     with Store(args.db) as store:

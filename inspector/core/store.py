@@ -79,6 +79,17 @@ CREATE TABLE IF NOT EXISTS import_problems (
     reason VARCHAR NOT NULL,
     count BIGINT NOT NULL           -- rows this problem stands for (conversions are summed)
 );
+CREATE TABLE IF NOT EXISTS custody (  -- hash-chained log of operations (inspector.core.custody)
+    entry BIGINT PRIMARY KEY,       -- 1, 2, 3... in the order appended
+    "at" VARCHAR NOT NULL,          -- ISO-8601 UTC, milliseconds
+    tool_version VARCHAR NOT NULL,
+    operation VARCHAR NOT NULL,     -- import, audit, redact, report, bundle...
+    inputs VARCHAR NOT NULL,        -- JSON [{"path", "sha256"}]
+    outputs VARCHAR NOT NULL,       -- JSON [{"path", "sha256"}]
+    details VARCHAR NOT NULL,       -- JSON object
+    prev_hash VARCHAR NOT NULL,     -- the previous entry's hash (64 zeros for the first)
+    hash VARCHAR NOT NULL           -- sha256 of this entry's fields and prev_hash
+);
 """
 
 
