@@ -53,6 +53,7 @@ from inspector.core.audit import AuditResult, run_audit
 from inspector.core.importer import ImportProgress, ImportReport
 from inspector.core.store import Store
 
+from .export_dialogs import RedactDialog, RedactOptions
 from .findings_panel import FindingsPanel
 from .import_worker import ImportWorker
 from .playback import SPEEDS
@@ -61,6 +62,7 @@ from .session_data import SessionData, SessionKey
 from .sessions_model import COLUMNS, SessionsModel, flag_counts, query_sessions
 from .sessions_panel import SessionsPanel
 from .settings import APPLICATION, Settings
+from .tasks import Progress, Task, TaskJob
 from .workers import Lane, ensure_pool_threads
 
 RECORDING_FILTER = ("Recordings (*.zip *.json *.jsonl *.ndjson *.gz *.ph-recording.json);;"
@@ -68,6 +70,8 @@ RECORDING_FILTER = ("Recordings (*.zip *.json *.jsonl *.ndjson *.gz *.ph-recordi
 _TYPICAL_TEXT = {"person": "0" * 10, "session_id": "0" * 36, "subject": "0" * 10,
                  "device": "0" * 10, "first_ts": "2000-00-00 00:00:00", "duration": "0:00:00",
                  "pages": "000", "events": "00,000", "flagged": "00,000"}
+_STAGES = {"importing": "Reading the recording…", "auditing": "Finding what was recorded after "
+           "opt-outs…", "writing": "Writing the copy…", "verifying": "Checking the copy…"}
 _START_COLUMN = next(i for i, (_, name) in enumerate(COLUMNS) if name == "first_ts")
 
 
@@ -75,6 +79,8 @@ class MainWindow(QMainWindow):
     import_finished = Signal()  # an import ended, whatever its outcome, and the queue is empty
     sessions_loaded = Signal()  # the sessions table shows the database as it is now
     audit_finished = Signal()  # flags, findings and opt-outs are those of the latest audit
+    task_finished = Signal(str, object)  # an export's title and result, when it succeeded
+    task_ended = Signal()  # an export ended, whatever its outcome
 
     def __init__(self, store: Store, settings: Settings | None = None,
                  parent: QWidget | None = None) -> None:
@@ -83,6 +89,7 @@ class MainWindow(QMainWindow):
         self._store = store
         self._settings = settings if settings is not None else Settings()
         self._worker: ImportWorker | None = None
+        self._task: Task | None = None
         self._queued: list[list[Path]] = []
         self._after_import = False  # the sessions are being read again after an import
         self._imported = False  # something was imported since the last audit
@@ -195,6 +202,50 @@ class MainWindow(QMainWindow):
         self._imported = False
         self._audit_lane.submit(lambda con, token: run_audit(con, cancel=token), needs_db=True)
 
+    def run_task(self, title: str, job: TaskJob) -> bool:
+        """Run one export in the background with a progress dialog; False if one is running.
+
+        Its result is shown and sent with ``task_finished``; an error is shown in a dialog.
+        """
+        if self._task is not None or self._closing:
+            if self._task is not None:
+                self.statusBar().showMessage(f"{self._task.title} is still running")
+            return False
+        task = Task(self._store, title, job, self)
+        task.finished.connect(self._on_task_finished)
+        task.failed.connect(self._on_task_failed)
+        task.cancelled.connect(self._on_task_cancelled)
+        task.done.connect(self._on_task_done)
+        self._task = task
+        self.statusBar().showMessage(f"{title}…")
+        task.start()
+        return True
+
+    def export_redacted(self, options: RedactOptions) -> bool:
+        """Write a redacted copy of ``options.source`` (docs/redaction.md) as a task."""
+        from inspector.core.audit.ledger import CONSENT, IDENTITIES, records_files
+        from inspector.core.redact import redact
+
+        def job(con, progress: Progress, token) -> object:
+            ledger = records_files(con)
+            return redact(options.source, options.out, consent=ledger[CONSENT],
+                          identities=ledger[IDENTITIES], tolerance_ms=options.tolerance_ms,
+                          mask_pii=options.mask_pii,
+                          pseudonymize_key=options.pseudonymize_key, force=options.force,
+                          progress=lambda p: progress(p.fraction, _STAGES.get(p.stage, "")),
+                          cancel=token)
+
+        return self.run_task("Export Redacted Copy", job)
+
+    def archive_paths(self) -> list[Path]:
+        """The recordings the sessions came from, in import order."""
+        table = self._sessions
+        if table.num_rows == 0 or "archive_path" not in table.column_names:
+            return []
+        pairs = sorted(set(zip(table["archive_id"].to_pylist(),
+                               table["archive_path"].to_pylist(), strict=True)))
+        return [Path(path) for _, path in pairs if path]
+
     def show_session(self, key: SessionKey, at: int | None = None) -> None:
         """Open ``key`` in the player at ``at`` and select it in the table."""
         self.player.open_session(key, at)
@@ -223,6 +274,9 @@ class MainWindow(QMainWindow):
             worker = self._worker
             self.cancel_import()
             worker.wait()
+        if self._task is not None:
+            self._task.cancel()
+            self._task.wait()
         for lane in (self._sessions_lane, self._audit_lane):
             lane.shutdown()
         self.player.shutdown()
@@ -262,6 +316,11 @@ class MainWindow(QMainWindow):
         self.recent_menu = QMenu("Open &Recent", self)
         file_menu.addMenu(self.recent_menu)
         self._rebuild_recent_menu()
+        file_menu.addSeparator()
+        self.export_redacted_action = QAction("Export &Redacted Copy…", self)
+        self.export_redacted_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
+        self.export_redacted_action.triggered.connect(self._on_export_redacted_triggered)
+        file_menu.addAction(self.export_redacted_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -577,6 +636,57 @@ class MainWindow(QMainWindow):
     def _on_clear_recent_triggered(self) -> None:
         self._settings.clear_recent()
         self._rebuild_recent_menu()
+
+    @Slot()
+    def _on_export_redacted_triggered(self) -> None:
+        sources = self.archive_paths()
+        if not sources:
+            self._show_error("There is nothing to export yet",
+                             "Open a recording first: a replay archive, or an rrweb or PostHog "
+                             "file.")
+            return
+        current = None
+        key = self.player.key
+        if key is not None:
+            table = self._sessions
+            hits = table.filter(pc.equal(table["archive_id"], key.archive_id))
+            current = Path(hits["archive_path"][0].as_py()) if hits.num_rows else None
+        dialog = RedactDialog(sources, current, self)
+        if dialog.exec() == RedactDialog.DialogCode.Accepted:
+            self.export_redacted(dialog.options())
+
+    # -- tasks --------------------------------------------------------------------------------
+    @Slot(object)
+    def _on_task_finished(self, result: object) -> None:
+        title = self._task.title if self._task is not None else ""
+        text = result.as_text() if hasattr(result, "as_text") else str(result)
+        self.statusBar().showMessage(f"{title}: done")
+        box = QMessageBox(QMessageBox.Icon.Information, APPLICATION, f"{title}: done",
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("task_result")
+        box.setInformativeText(text)
+        box.setTextFormat(Qt.TextFormat.PlainText)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.task_finished.emit(title, result)
+
+    @Slot(str)
+    def _on_task_failed(self, message: str) -> None:
+        title = self._task.title if self._task is not None else "The export"
+        self.statusBar().showMessage(f"{title} failed")
+        self._show_error(f"{title} failed; nothing was written", message)
+
+    @Slot()
+    def _on_task_cancelled(self) -> None:
+        title = self._task.title if self._task is not None else "The export"
+        self.statusBar().showMessage(f"{title} cancelled; nothing was written")
+
+    @Slot()
+    def _on_task_done(self) -> None:
+        task, self._task = self._task, None
+        if task is not None:
+            task.deleteLater()
+        self.task_ended.emit()
 
     # -- helpers ------------------------------------------------------------------------------
     def _judge_drag(self, event: QDragEnterEvent | QDragMoveEvent) -> None:

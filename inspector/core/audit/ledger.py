@@ -86,6 +86,31 @@ def add_records_file(store: Store | duckdb.DuckDBPyConnection, path: str | os.Pa
     return RecordsFileResult(name, kind, sha256, len(records), "added", archive_id)
 
 
+def records_files(store: Store | duckdb.DuckDBPyConnection) -> dict[str, list[str]]:
+    """The consent and identity files added to the database, by kind; raises if one is gone.
+
+    What a job that starts again from the files (a redacted copy, an evidence bundle) passes on,
+    so that it applies the ledger the database's audit applied.
+    """
+    con = store.cursor()
+    try:
+        rows = con.execute("SELECT path, format FROM archives WHERE format IN (?, ?) "
+                           "ORDER BY archive_id", [FORMATS[CONSENT], FORMATS[IDENTITIES]]
+                           ).fetchall()
+    finally:
+        con.close()
+    kinds = {fmt: kind for kind, fmt in FORMATS.items()}
+    found: dict[str, list[str]] = {CONSENT: [], IDENTITIES: []}
+    for path, fmt in rows:
+        kind = kinds[fmt]
+        if not Path(path).is_file():
+            raise InputError(f"this {kind} file was added to the database but is no longer "
+                             "on disk", path=path,
+                             hint="put it back, or use a database without it")
+        found[kind].append(path)
+    return found
+
+
 def _store(con: duckdb.DuckDBPyConnection, name: str, sha256: str, kind: str, size: int,
            records: list) -> int:
     con.execute("BEGIN TRANSACTION")
