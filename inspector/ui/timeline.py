@@ -5,8 +5,9 @@ frame around the part shown below) and a detail view that the wheel zooms. Click
 to seek. Nothing here is an item per event: every layer is binned to pixel columns
 (:func:`~.timeline_data.column_counts`, :func:`~.timeline_data.occupied_columns`, which bisect
 sorted instants) and drawn in one ``drawLines`` or ``drawRects`` call, so a million events
-repaint as fast as a hundred. Bins are cached per visible range and width; moving the playhead
-reuses them.
+repaint as fast as a hundred. Bins are cached per visible range and width, and everything but
+the playhead is kept as a picture of the widget: moving the playhead (every seek, every frame
+of playback) draws that picture and one line.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPalette,
     QPen,
+    QPixmap,
     QPolygonF,
     QWheelEvent,
 )
@@ -69,6 +71,8 @@ class TimelineWidget(QWidget):
         self._t0 = 0.0
         self._t1 = 1.0
         self._cache: dict[object, tuple[tuple, object]] = {}
+        self._picture: QPixmap | None = None  # everything but the playhead
+        self._picture_key: tuple | None = None
         self._dragging: str | None = None
         self.setToolTip("Click or drag to seek; the wheel zooms, the strip on top shows the "
                         "whole session.\nRed: opted out (line: the opt-out); grey: inactive; "
@@ -80,6 +84,7 @@ class TimelineWidget(QWidget):
         previous = self._timeline
         self._timeline = timeline
         self._cache.clear()
+        self._picture_key = None
         if timeline is not None and not (keep_view and previous is not None):
             self._t0, self._t1 = float(timeline.start), float(timeline.end)
             self.view_changed.emit(self._t0, self._t1)
@@ -157,18 +162,37 @@ class TimelineWidget(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:
         painter = QPainter(self)
         palette = self.palette()
-        painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
         tl = self._timeline
         if tl is None:
+            painter.fillRect(self.rect(), palette.color(QPalette.ColorRole.Base))
             painter.setPen(palette.color(QPalette.ColorRole.PlaceholderText))
             painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter,
                              "Select a session to see its timeline")
             painter.end()
             return
-        dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
-        self._paint_overview(painter, tl, dark)
-        self._paint_detail(painter, tl, dark)
+        painter.drawPixmap(0, 0, self._static_picture(tl))
+        self._paint_playhead(painter, self._overview_rect(), overview=True)
+        self._paint_playhead(painter, self._detail_rect(), overview=False)
         painter.end()
+
+    def _static_picture(self, tl: SessionTimeline) -> QPixmap:
+        """Every layer but the playhead, drawn again only when what it shows has changed."""
+        dpr = self.devicePixelRatioF()
+        key = (self.width(), self.height(), dpr, self._t0, self._t1, self.palette().cacheKey(),
+               self.font().key())
+        if self._picture is None or self._picture_key != key:
+            picture = QPixmap(max(1, round(self.width() * dpr)),
+                              max(1, round(self.height() * dpr)))
+            picture.setDevicePixelRatio(dpr)
+            palette = self.palette()
+            picture.fill(palette.color(QPalette.ColorRole.Base))
+            painter = QPainter(picture)
+            dark = palette.color(QPalette.ColorRole.Base).lightness() < 128
+            self._paint_overview(painter, tl, dark)
+            self._paint_detail(painter, tl, dark)
+            painter.end()
+            self._picture, self._picture_key = picture, key
+        return self._picture
 
     def _paint_overview(self, painter: QPainter, tl: SessionTimeline, dark: bool) -> None:
         rect = self._overview_rect()
@@ -186,7 +210,6 @@ class TimelineWidget(QWidget):
         painter.setBrush(Qt.BrushStyle.NoBrush)
         painter.drawRect(QRectF(left, rect.top() + 0.75, max(right - left, 2.0),
                                 rect.height() - 1.5))
-        self._paint_playhead(painter, rect, overview=True)
 
     def _paint_detail(self, painter: QPainter, tl: SessionTimeline, dark: bool) -> None:
         rect = self._detail_rect()
@@ -205,7 +228,6 @@ class TimelineWidget(QWidget):
         self._paint_ticks(painter, tl.flagged_times, row, t0, t1, ("flagged",), _flag_color(dark))
         self._paint_axis(painter, tl, QRectF(rect.left(), rect.bottom(), rect.width(),
                                              AXIS_HEIGHT))
-        self._paint_playhead(painter, rect, overview=False)
 
     def _bins(self, key: tuple, times, t0: float, t1: float, columns: int, dense: bool):
         signature = (t0, t1, columns, len(times))
