@@ -19,7 +19,7 @@ from inspector.core.importer import import_paths
 from inspector.core.sources import Limits
 from inspector.core.store import Store
 
-from .support import counts, digest, meta, move, write_ndjson
+from .support import FIXTURES, counts, digest, meta, move, write_ndjson
 
 T0 = 1_700_000_000_000
 EVENTS = [meta(T0)] + [move(T0 + i * 10, i) for i in range(1, 40)]
@@ -134,6 +134,26 @@ def test_binary_garbage(tmp_path, db, capsys):
     path = tmp_path / "garbage.json"
     path.write_bytes(bytes(range(256)) * 64)
     assert_refused(db, path, capsys, "binary data, not a recording")
+
+
+@pytest.mark.parametrize("name", ["privacyDefault-fullsnapshot.json",
+                                  "privacyBlock-fullsnapshot.json"])
+def test_a_json_template_is_refused_with_where_it_breaks(db, capsys, name):
+    # Sentry's fixtures are test templates: "timestamp": [timestamp] is not JSON.
+    line = assert_refused(db, FIXTURES / "sentry" / name, capsys, "is not valid JSON (line ")
+    assert "column 17" in line
+
+
+def test_a_lone_event_is_not_a_recording(tmp_path, db, capsys):
+    path = tmp_path / "event.json"
+    path.write_text(json.dumps(meta(T0), indent=2))  # several lines: not NDJSON
+    assert_refused(db, path, capsys, "is a single rrweb event", "wrap it in [ ... ]")
+
+
+def test_json_of_another_shape(tmp_path, db, capsys):
+    path = tmp_path / "other.json"
+    path.write_text('{\n  "hello": "world"\n}\n')
+    assert_refused(db, path, capsys, "is JSON but not a recording format")
 
 
 @pytest.mark.parametrize("member", ["/etc/evil.ndjson", "../../evil.ndjson", "a/../../evil.ndjson"])

@@ -129,9 +129,28 @@ def detect(source: Source) -> tuple[ModuleType, Sniff]:
         raise InputError(f"is {what}, not a recording", path=source.name,
                          hint="expected rrweb events as JSON or NDJSON, a PostHog export, or a "
                               "replay archive")
-    raise InputError("is JSON but not a recording format this tool knows", path=source.name,
-                     hint="expected rrweb events, {\"events\"|\"result\": [...]}, a PostHog export "
-                          "or a replay archive")
+    raise _unknown_json(source)
+
+
+def _unknown_json(source: Source) -> InputError:
+    """Why a file that starts like JSON fits no reader: broken JSON (where), one lone event, or
+    JSON of another shape."""
+    hint = ("expected rrweb events, {\"events\"|\"result\": [...]}, a PostHog export or a "
+            "replay archive")
+    try:
+        document = orjson.loads(source.read_all())
+    except orjson.JSONDecodeError as exc:
+        return InputError(f"is not valid JSON (line {exc.lineno}, column {exc.colno}: "
+                          f"{exc.msg})", path=source.name,
+                          hint="it may be a template or a truncated copy; " + hint)
+    except InputError as exc:  # too large to parse whole
+        return InputError("is JSON but not a recording format this tool knows", path=exc.path,
+                          hint=hint)
+    if isinstance(document, dict) and "type" in document and "data" in document:
+        return InputError("is a single rrweb event, not a recording", path=source.name,
+                          hint="a recording is a list of events: wrap it in [ ... ]")
+    return InputError("is JSON but not a recording format this tool knows", path=source.name,
+                      hint=hint)
 
 
 def _looks_binary(head: bytes) -> bool:
