@@ -267,9 +267,10 @@ class _Redaction:
                                       hint="there is nothing to share")
             consent, identities = ledger_module.carried(
                 con, [k for p in kept.values() for k in (p.subject, p.device)], pseudonymizer)
-            counts = self._counts(plan, editor, sink, container, leaves, masker)
             expected = [ExpectedSession(sid, self._key(p.subject), self._key(p.device),
                                         written[sid]) for sid, p in kept.items()]
+            # After every key the copy carries has been pseudonymised, so all are counted.
+            counts = self._counts(plan, editor, sink, container, leaves, masker)
             record = record_module.make(
                 source={"name": self.source.name, "format": container.fmt
                         if self.reader is not None else archive.format,

@@ -38,10 +38,10 @@ MIN_KEY_IN_TEXT = 6
 
 
 class Pseudonymizer:
-    def __init__(self, key: bytes) -> None:
+    def __init__(self, key: bytes, *, path: str | None = None) -> None:
         if len(key) < MIN_KEY_BYTES:
             raise UsageError(f"the pseudonymisation key has {len(key)} bytes; it needs at least "
-                             f"{MIN_KEY_BYTES}",
+                             f"{MIN_KEY_BYTES}", path=path,
                              hint="make one with: head -c 32 /dev/urandom | base64 > key.txt")
         self._key = key
         self._cache: dict[str, str] = {}
@@ -59,7 +59,7 @@ class Pseudonymizer:
         except OSError as exc:
             raise UsageError(f"cannot be read ({exc.strerror or exc})", path=str(file),
                              hint="check the --pseudonymize-key path") from exc
-        return cls(key)
+        return cls(key, path=str(file))
 
     @property
     def key_id(self) -> str:

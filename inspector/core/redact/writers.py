@@ -8,10 +8,11 @@ order the reader found them, then writes the copy:
   line), and the source is read again line by line: a kept line is copied byte for byte, a
   changed one is re-serialised with every other key kept (``window_id``, extra fields), a line
   that held nothing the import accepted (damage) is left out;
-- **documents** (rrweb JSON, PostHog exports, an archive's JSON session file): the source is
-  parsed again and its event arrays are walked in the reader's order, the n-th element getting
-  the n-th verdict; each element must look like what the sink saw (:func:`.codec.signature`), or
-  the redaction stops;
+- **documents** (rrweb JSON, PostHog exports, an archive's JSON session file): a document that
+  is a bare array of events is the records the reader gave, in order, each replaced by its
+  verdict. Any other is parsed again and its event arrays are walked in the reader's order,
+  the n-th element getting the n-th verdict; each element must look like the record the sink
+  saw (:func:`.codec.signature`), or the redaction stops;
 - **bulk** (an uncompressed NDJSON file on disk, when nothing needs parsing but the events the
   plan names): the file is copied line by line with only those parsed, the way the import
   took it whole with DuckDB; it is used only when the file's non-blank lines are exactly the
@@ -70,7 +71,7 @@ class FileJob:
         if self.mode is None:
             self.mode = "lines" if self._line_of(location) else "document"
         if self.mode == "document":
-            self._slots.append((verdict, signature(record)))
+            self._slots.append((verdict, record))
             return
         found = self._line_of(location)
         if found is None:
@@ -134,13 +135,28 @@ class FileJob:
         return verdict
 
     def _write_document(self) -> None:
+        if self.source.head(64).lstrip()[:1] == b"[":
+            # The document is the event array the reader went through: the records it gave
+            # (a kept one is unchanged: a change makes a new record) are the document.
+            document: Any = [record if verdict is KEEP else verdict
+                             for verdict, record in self._slots if verdict is not DROP]
+            self._slots = []
+        else:
+            document = self._wrapper()
+        if self._finish_document is not None:
+            self._finish_document(document)
+        with self._open() as out:
+            out.write(orjson.dumps(document))
+
+    def _wrapper(self) -> Any:
+        """The source document parsed again, its event arrays replaced by what is kept."""
         document = jsondoc.load(self.source)
         slots = iter(self._slots)
         for events in event_arrays(self.fmt, document):
             kept = []
             for element in events:
                 verdict, seen = next(slots, (None, None))
-                if seen is None or signature(element) != seen:
+                if seen is None or signature(element) != signature(seen):
                     raise DriftError(f"the events of {self.source.name} are not in the same "
                                      "places the second time it is read")
                 if verdict is KEEP:
@@ -150,10 +166,7 @@ class FileJob:
             events[:] = kept
         if next(slots, None) is not None:
             raise DriftError(f"{self.source.name} holds fewer events the second time it is read")
-        if self._finish_document is not None:
-            self._finish_document(document)
-        with self._open() as out:
-            out.write(orjson.dumps(document))
+        return document
 
     def bulk(self, path: str, plan: SessionPlan, editor: Editor, cancel: CancelToken) -> bool:
         """Copy an NDJSON file of ``plan``'s session, parsing only the events that need it.
