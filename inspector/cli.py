@@ -12,10 +12,10 @@ from collections.abc import Sequence
 
 import orjson
 
-from . import cli_audit, cli_page, cli_redact
+from . import cli_audit, cli_bundle, cli_page, cli_redact, cli_report
 from .core.errors import Cancelled, InspectorError
 
-COMMANDS = ("import", "sessions", "audit", "page", "redact")
+COMMANDS = ("import", "sessions", "audit", "page", "redact", "report", *cli_bundle.COMMANDS)
 
 
 def _add_db(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +39,8 @@ def _parser() -> argparse.ArgumentParser:
     cli_audit.add_parser(sub)
     cli_page.add_parser(sub)
     cli_redact.add_parser(sub)
+    cli_report.add_parser(sub)
+    cli_bundle.add_parsers(sub)
     return parser
 
 
@@ -96,6 +98,10 @@ def _run_command(args: argparse.Namespace) -> int:
         return cli_page.run(args)
     if args.command == "redact":
         return cli_redact.run(args)
+    if args.command == "report":
+        return cli_report.run(args)
+    if args.command in cli_bundle.COMMANDS:
+        return cli_bundle.run(args)
     from .core.store import Store
 
     with Store(args.db) as store:

@@ -69,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
             for line in loaded.lines():
                 print(line)
         result = run_audit(store, tolerance_ms=args.tolerance_ms)
+        if args.db is None and args.paths:  # a temporary database: keep its custody entries
+            from .cli_bundle import record_log
+            from .core.custody import entries
+
+            record_log(entries(store))
     if args.json:
         sys.stdout.write(orjson.dumps(result.as_json(), option=orjson.OPT_INDENT_2).decode()
                          + "\n")

@@ -42,6 +42,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                         help="replace subject, device and alias keys and e-mail addresses by "
                              "HMAC-SHA256 pseudonyms made with the secret in FILE")
     parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
+    parser.add_argument("--db", metavar="FILE",
+                        help="record the redaction in this database's custody log (default: "
+                             "the one in your user data folder)")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 
@@ -49,11 +52,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     import orjson
 
+    from .core.custody import append_to_user_log
     from .core.redact import redact
+    from .core.redact.log_entry import custody_refs
 
     result = redact(args.path, args.out, consent=args.consent, identities=args.identities,
                     tolerance_ms=args.tolerance_ms, mask_pii=args.mask_pii,
                     pseudonymize_key=args.pseudonymize_key, force=args.force)
+    warning = append_to_user_log("redact", db_path=args.db, **custody_refs(args.path, result))
+    if warning:
+        print(f"inspector: warning: {warning}", file=sys.stderr)
     if args.json:
         sys.stdout.write(orjson.dumps(result.as_json(), option=orjson.OPT_INDENT_2).decode()
                          + "\n")

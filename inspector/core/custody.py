@@ -8,11 +8,14 @@ newest entries leaves a shorter chain that is still intact: the head hash kept e
 evidence bundle carries the log) shows that.
 
 Use :func:`append` after the work it records is done; it commits the entry in a transaction of
-its own. A caller that wants the entry to land atomically with its own writes (the importer:
-an archive and its entry commit together) holds :func:`lock` around
-:func:`append_in_transaction` and its own ``COMMIT``. Entries are numbered 1, 2, 3...; the lock
-keeps two threads of this process from taking the same number (DuckDB lets only one process
-write a database file).
+its own. A caller that wants the entry to land atomically with its own writes holds
+:func:`lock` around :func:`append_in_transaction` and its own ``COMMIT``. Entries are numbered
+1, 2, 3...; the lock keeps two threads of this process from taking the same number (DuckDB lets
+only one process write a database file).
+
+Commands that work in a temporary database (``inspector audit PATH...`` without ``--db``,
+``bundle``) copy their entries into the user's database with :func:`record_in_user_log`, which
+warns instead of failing when that database is busy. The design: docs/evidence.md.
 """
 
 from __future__ import annotations
@@ -24,14 +27,16 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import orjson
 
 from .. import __version__
+from .errors import InspectorError
 from .sources import sha256_file
-from .store import Store
+from .store import Store, _first_line, default_db_path
 
 #: The ``prev_hash`` of the first entry.
 GENESIS = "0" * 64
@@ -140,6 +145,58 @@ def append_in_transaction(con: duckdb.DuckDBPyConnection, operation: str, *,
             latest.close()
 
 
+def copy_entries(log: Iterable[Entry], db: Store | duckdb.DuckDBPyConnection, *,
+                 origin: str) -> list[Entry]:
+    """Append a copy of each entry of another database's log to this one, oldest first.
+
+    For commands that work in a temporary database: what they did must outlive it. A copy
+    keeps the operation, inputs, outputs and details, adds ``copied_from`` (``origin``, the
+    original entry's number, time and hash) and is chained and timed here like any entry.
+    """
+    copies = []
+    for item in log:
+        details = {**item.details, "copied_from": {"database": origin, "entry": item.entry,
+                                                   "at": item.at, "hash": item.hash}}
+        copies.append(append(db, item.operation, inputs=item.inputs, outputs=item.outputs,
+                             details=details))
+    return copies
+
+
+def record_in_user_log(log: Iterable[Entry], *, db_path: str | os.PathLike[str] | None = None,
+                       origin: str = "a temporary database") -> str | None:
+    """Copy ``log`` into the log of the user's database (or ``db_path``); never raises for it.
+
+    Returns None when done, else a one-line warning for the caller to show (the database is
+    open in another process, or cannot be written): the command itself has succeeded and must
+    not fail over its log entry.
+    """
+    log = list(log)
+    if not log:
+        return None
+    return _in_user_log(lambda store: copy_entries(log, store, origin=origin), db_path,
+                        f"{len(log)} entr{'y' if len(log) == 1 else 'ies'} of {origin}")
+
+
+def append_to_user_log(operation: str, *, inputs: Iterable[Ref] = (),
+                       outputs: Iterable[Ref] = (), details: Mapping[str, Any] | None = None,
+                       db_path: str | os.PathLike[str] | None = None) -> str | None:
+    """:func:`append` to the user's database (or ``db_path``), for work done outside any
+    database (a redaction); like :func:`record_in_user_log`, a warning instead of an error."""
+    return _in_user_log(lambda store: append(store, operation, inputs=inputs, outputs=outputs,
+                                             details=details), db_path, f"the {operation}")
+
+
+def _in_user_log(write: Any, db_path: str | os.PathLike[str] | None, what: str) -> str | None:
+    path = Path(db_path) if db_path is not None else default_db_path()
+    try:
+        with Store(path) as store:
+            write(store)
+    except (InspectorError, duckdb.Error, OSError) as exc:
+        return (f"{path}: could not record this command in its custody log "
+                f"({_first_line(exc)}); {what} not kept")
+    return None
+
+
 def entries(db: Store | duckdb.DuckDBPyConnection) -> list[Entry]:
     """Every entry, oldest first."""
     con = db.cursor()
@@ -159,6 +216,24 @@ def check(db: Store | duckdb.DuckDBPyConnection) -> ChainCheck:
         rows = con.execute(f"SELECT {_COLUMNS} FROM custody ORDER BY entry").fetchall()
     finally:
         con.close()
+    return _check_rows(rows)
+
+
+def check_entries(log: Iterable[Entry | Mapping[str, Any]]) -> ChainCheck:
+    """:func:`check` for a log kept outside a database (an evidence bundle's custody.json).
+
+    Entries are taken in the order given, as :meth:`Entry.as_json` writes them.
+    """
+    rows = []
+    for item in log:
+        data = item.as_json() if isinstance(item, Entry) else item
+        rows.append((data["entry"], data["at"], data["tool_version"], data["operation"],
+                     _dumps(data["inputs"]), _dumps(data["outputs"]), _dumps(data["details"]),
+                     data["prev_hash"], data["hash"]))
+    return _check_rows(rows)
+
+
+def _check_rows(rows: list[tuple]) -> ChainCheck:
     prev = GENESIS
     for position, row in enumerate(rows, start=1):
         number, *fields, prev_hash, digest = row

@@ -4,7 +4,8 @@ Each archive (a file the user named, a zip, a replay-archive folder, or each fil
 plain folder) is imported in its own transaction, identified by the sha256 of its original
 bytes so the same export is never stored twice. A file that cannot be read is reported and the
 others still import. Cancelling rolls back the archive in progress and removes the ones this
-call already committed, so a cancelled import leaves the database as it was.
+call already committed, so a cancelled import leaves the database as it was. A call that
+imported something appends one entry to the custody log once its archives have committed.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import formats
+from . import custody, formats
 from .archive_writer import ArchiveWriter
 from .cancel import CancelToken
 from .errors import Cancelled, InputError, SkipFile
@@ -117,6 +118,8 @@ def import_paths(store: Store | duckdb.DuckDBPyConnection, paths: Sequence[str |
             if progress:
                 progress(ImportProgress(str(unit.path), index, len(units), result.events,
                                         min(1.0, done_bytes / total_bytes)))
+        cancel.check()
+        _record(con, report)
     except (Cancelled, duckdb.InterruptException) as exc:
         remove_interrupt()
         # An interrupt that arrived between statements stays pending on ``con``; clean up
@@ -131,6 +134,20 @@ def import_paths(store: Store | duckdb.DuckDBPyConnection, paths: Sequence[str |
         remove_interrupt()
         con.close()
     return report
+
+
+def _record(con: duckdb.DuckDBPyConnection, report: ImportReport) -> None:
+    """One custody entry for the call, after its archives committed (none if nothing new)."""
+    imported = [a for a in report.archives if a.status == "imported"]
+    if not imported:
+        return
+    statuses = [a.status for a in report.archives]
+    custody.append(con, "import", inputs=[(a.path, a.sha256) for a in imported], details={
+        "archives": len(imported), "sessions": sum(a.sessions for a in imported),
+        "events": sum(a.events for a in imported),
+        "problems": sum(p.count for a in imported for p in a.problems),
+        **{status: statuses.count(status) for status in ("duplicate", "skipped", "failed")
+           if status in statuses}})
 
 
 def _expand(path: Path, limits: Limits) -> Iterator[_Unit]:

@@ -1,5 +1,6 @@
 """The forms that ask what to export: a redacted copy of one recording (File → Export Redacted
-Copy…). They only collect options; the window runs the export as a :class:`~.tasks.Task`.
+Copy…), and the file forms of the report, the evidence bundle and its verification. They only
+collect options; the window runs the work as a :class:`~.tasks.Task`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,88 @@ from PySide6.QtWidgets import (
     QSpinBox,
     QWidget,
 )
+
+
+@dataclass(frozen=True)
+class PathField:
+    """One row of a :class:`PathsDialog`: a file to read (``open``) or to write (``save``)."""
+
+    name: str
+    label: str
+    mode: str  # open | save
+    filter: str = "All files (*)"
+    required: bool = True
+    placeholder: str = ""
+    default: str = ""
+
+
+class PathsDialog(QDialog):
+    """A form of file paths (each with Browse…), an optional tolerance and "replace" box."""
+
+    def __init__(self, title: str, fields: list[PathField], *, note: str = "",
+                 action: str = "OK", tolerance: bool = False, force: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self._fields = fields
+        self.paths: dict[str, QLineEdit] = {}
+        form = QFormLayout(self)
+        for spec in fields:
+            edit = QLineEdit(spec.default, self)
+            edit.setObjectName(spec.name)
+            edit.setPlaceholderText(spec.placeholder)
+            edit.textChanged.connect(self._update_ok)
+            browse = QPushButton("Browse…", self)
+            browse.clicked.connect(lambda checked=False, s=spec, e=edit: self._browse(s, e))
+            form.addRow(spec.label, _row(self, edit, browse))
+            self.paths[spec.name] = edit
+        self.tolerance: QSpinBox | None = None
+        if tolerance:
+            self.tolerance = _tolerance_box(self)
+            form.addRow("Opt-out tolerance:", self.tolerance)
+        self.force: QCheckBox | None = None
+        if force:
+            self.force = QCheckBox("Replace the output if it exists", self)
+            self.force.setObjectName("force")
+            form.addRow("", self.force)
+        if note:
+            label = QLabel(note, self)
+            label.setWordWrap(True)
+            form.addRow(label)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
+                                        | QDialogButtonBox.StandardButton.Cancel, self)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(action)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        form.addRow(self.buttons)
+        self._update_ok()
+
+    def value(self, name: str) -> Path | None:
+        text = self.paths[name].text().strip()
+        return Path(text).expanduser() if text else None
+
+    @property
+    def tolerance_ms(self) -> int:
+        return self.tolerance.value() if self.tolerance is not None else 0
+
+    @property
+    def replace(self) -> bool:
+        return self.force is not None and self.force.isChecked()
+
+    @Slot()
+    def _update_ok(self) -> None:
+        ok = all(self.paths[f.name].text().strip() for f in self._fields if f.required)
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setEnabled(ok)
+
+    def _browse(self, spec: PathField, edit: QLineEdit) -> None:
+        if spec.mode == "save":
+            path, _ = QFileDialog.getSaveFileName(self, spec.label.rstrip(":"), edit.text(),
+                                                  spec.filter)
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, spec.label.rstrip(":"), edit.text(),
+                                                  spec.filter)
+        if path:
+            edit.setText(path)
 
 
 @dataclass(frozen=True)
@@ -66,11 +149,7 @@ class RedactDialog(QDialog):
         self.mask = QCheckBox("Mask personal data in everything kept", self)
         self.mask.setObjectName("mask_pii")
         self.mask.setChecked(True)
-        self.tolerance = QSpinBox(self)
-        self.tolerance.setObjectName("tolerance_ms")
-        self.tolerance.setRange(0, 24 * 3600 * 1000)
-        self.tolerance.setSuffix(" ms")
-        self.tolerance.setToolTip("Move every opt-out instant this much later, for clock skew")
+        self.tolerance = _tolerance_box(self)
         self.key = QLineEdit(self)
         self.key.setObjectName("pseudonymize_key")
         self.key.setPlaceholderText("none: keys and e-mail addresses stay as they are")
@@ -132,6 +211,15 @@ class RedactDialog(QDialog):
         path, _ = QFileDialog.getOpenFileName(self, "Pseudonymisation key", self.key.text())
         if path:
             self.key.setText(path)
+
+
+def _tolerance_box(parent: QWidget) -> QSpinBox:
+    box = QSpinBox(parent)
+    box.setObjectName("tolerance_ms")
+    box.setRange(0, 24 * 3600 * 1000)
+    box.setSuffix(" ms")
+    box.setToolTip("Move every opt-out instant this much later, for clock skew")
+    return box
 
 
 def _row(parent: QWidget, *widgets: QWidget) -> QWidget:

@@ -53,7 +53,7 @@ from inspector.core.audit import AuditResult, run_audit
 from inspector.core.importer import ImportProgress, ImportReport
 from inspector.core.store import Store
 
-from .export_dialogs import RedactDialog, RedactOptions
+from .export_dialogs import PathField, PathsDialog, RedactDialog, RedactOptions
 from .findings_panel import FindingsPanel
 from .import_worker import ImportWorker
 from .playback import SPEEDS
@@ -202,16 +202,18 @@ class MainWindow(QMainWindow):
         self._imported = False
         self._audit_lane.submit(lambda con, token: run_audit(con, cancel=token), needs_db=True)
 
-    def run_task(self, title: str, job: TaskJob) -> bool:
+    def run_task(self, title: str, job: TaskJob, *, writes: bool = True) -> bool:
         """Run one export in the background with a progress dialog; False if one is running.
 
-        Its result is shown and sent with ``task_finished``; an error is shown in a dialog.
+        Its result is shown and sent with ``task_finished``; an error is shown in a dialog
+        (saying that nothing was written, when the job ``writes``).
         """
         if self._task is not None or self._closing:
             if self._task is not None:
                 self.statusBar().showMessage(f"{self._task.title} is still running")
             return False
         task = Task(self._store, title, job, self)
+        task.setProperty("writes", writes)
         task.finished.connect(self._on_task_finished)
         task.failed.connect(self._on_task_failed)
         task.cancelled.connect(self._on_task_cancelled)
@@ -223,19 +225,104 @@ class MainWindow(QMainWindow):
 
     def export_redacted(self, options: RedactOptions) -> bool:
         """Write a redacted copy of ``options.source`` (docs/redaction.md) as a task."""
+        from inspector.core import custody
         from inspector.core.audit.ledger import CONSENT, IDENTITIES, records_files
         from inspector.core.redact import redact
+        from inspector.core.redact.log_entry import custody_refs
 
         def job(con, progress: Progress, token) -> object:
             ledger = records_files(con)
-            return redact(options.source, options.out, consent=ledger[CONSENT],
-                          identities=ledger[IDENTITIES], tolerance_ms=options.tolerance_ms,
-                          mask_pii=options.mask_pii,
-                          pseudonymize_key=options.pseudonymize_key, force=options.force,
-                          progress=lambda p: progress(p.fraction, _STAGES.get(p.stage, "")),
-                          cancel=token)
+            result = redact(options.source, options.out, consent=ledger[CONSENT],
+                            identities=ledger[IDENTITIES], tolerance_ms=options.tolerance_ms,
+                            mask_pii=options.mask_pii,
+                            pseudonymize_key=options.pseudonymize_key, force=options.force,
+                            progress=lambda p: progress(p.fraction, _STAGES.get(p.stage, "")),
+                            cancel=token)
+            custody.append(con, "redact", **custody_refs(options.source, result))
+            return result
 
         return self.run_task("Export Redacted Copy", job)
+
+    def export_report(self, out: Path) -> bool:
+        """Write the audit's report (``.html``, or ``.pdf`` drawn by Qt) as a task."""
+        from inspector.core import custody
+        from inspector.core.errors import UsageError
+        from inspector.core.report import make_report, write_html
+
+        from .report_pdf import write_pdf
+
+        audit = self.audit
+        if audit is None:
+            self._show_error("There is no audit to report yet", "Open a recording first.")
+            return False
+        kind = out.suffix.lower().lstrip(".")
+
+        def job(con, progress: Progress, token) -> str:
+            if kind not in ("html", "pdf"):
+                raise UsageError("the report must be a .html or .pdf file", path=str(out))
+            progress(0.1, "Gathering the findings…")
+            report = make_report(con, audit=audit, tolerance_ms=audit.tolerance_ms)
+            token.check()
+            progress(0.5, "Writing the report…")
+            if kind == "pdf":
+                written = f"{write_pdf(report, out).pages} pages"
+            else:
+                write_html(report, out)
+                written = "HTML"
+            archives = con.execute("SELECT path, sha256 FROM archives ORDER BY archive_id"
+                                   ).fetchall()
+            custody.append(con, "report", inputs=archives, outputs=[custody.file_ref(out)],
+                           details={"format": kind, "tolerance_ms": audit.tolerance_ms})
+            affected = report.aggregates.people_affected
+            return (f"wrote {out} ({written}): {affected.part:,} of {affected.whole:,} "
+                    f"opted-out people recorded after opting out, "
+                    f"{report.flagged_events:,} flagged events\n")
+
+        return self.run_task("Export Report", job)
+
+    def make_bundle(self, out: Path, *, sign_key: Path | None = None, tolerance_ms: int = 0,
+                    force: bool = False) -> bool:
+        """Package every recording loaded, with its ledger, as an evidence bundle (a task)."""
+        from inspector.core import custody
+        from inspector.core.audit.ledger import CONSENT, IDENTITIES, records_files
+        from inspector.core.bundle import make_bundle
+
+        paths = self.archive_paths()
+
+        def job(con, progress: Progress, token) -> object:
+            ledger = records_files(con)
+            result = make_bundle(paths, out, consent=ledger[CONSENT],
+                                 identities=ledger[IDENTITIES], tolerance_ms=tolerance_ms,
+                                 sign_key=sign_key, force=force,
+                                 progress=lambda p: progress(p.fraction, f"{p.stage.title()}…"),
+                                 cancel=token)
+            custody.copy_entries(result.custody, con, origin="the bundle's own database")
+            return result
+
+        return self.run_task("Create Evidence Bundle", job)
+
+    def verify_bundle(self, bundle: Path, public_key: Path | None = None) -> bool:
+        """Check an evidence bundle (a task); a failed check is shown as an error."""
+        from inspector.core.bundle import verify_bundle
+        from inspector.core.errors import InputError
+
+        def job(con, progress: Progress, token) -> object:
+            progress(0.0, f"Checking {bundle.name}…")
+            report = verify_bundle(bundle, public_key=public_key)
+            if not report.ok:
+                raise InputError(report.failure or "failed", path=str(bundle))
+            return report
+
+        return self.run_task("Verify Evidence Bundle", job, writes=False)
+
+    def show_custody_log(self) -> bool:
+        """The database's custody log and whether its chain holds (a task)."""
+        from inspector.core import custody
+
+        def job(con, progress: Progress, token) -> str:
+            return custody.format_log(custody.entries(con), custody.check(con))
+
+        return self.run_task("Custody Log", job, writes=False)
 
     def archive_paths(self) -> list[Path]:
         """The recordings the sessions came from, in import order."""
@@ -321,6 +408,15 @@ class MainWindow(QMainWindow):
         self.export_redacted_action.setShortcut(QKeySequence("Ctrl+Shift+E"))
         self.export_redacted_action.triggered.connect(self._on_export_redacted_triggered)
         file_menu.addAction(self.export_redacted_action)
+        self.report_action = QAction("Export Re&port…", self)
+        self.report_action.triggered.connect(self._on_report_triggered)
+        file_menu.addAction(self.report_action)
+        self.bundle_action = QAction("Create Evidence &Bundle…", self)
+        self.bundle_action.triggered.connect(self._on_bundle_triggered)
+        file_menu.addAction(self.bundle_action)
+        self.verify_action = QAction("&Verify Evidence Bundle…", self)
+        self.verify_action.triggered.connect(self._on_verify_triggered)
+        file_menu.addAction(self.verify_action)
         file_menu.addSeparator()
         quit_action = QAction("&Quit", self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
@@ -353,6 +449,9 @@ class MainWindow(QMainWindow):
         self.audit_action.setShortcut(QKeySequence("Ctrl+R"))
         self.audit_action.triggered.connect(self.run_audit)
         audit_menu.addAction(self.audit_action)
+        self.custody_action = QAction("Custody &Log", self)
+        self.custody_action.triggered.connect(self.show_custody_log)
+        audit_menu.addAction(self.custody_action)
 
         view_menu = self.menuBar().addMenu("&View")
         views = QActionGroup(self)
@@ -655,6 +754,50 @@ class MainWindow(QMainWindow):
         if dialog.exec() == RedactDialog.DialogCode.Accepted:
             self.export_redacted(dialog.options())
 
+    @Slot()
+    def _on_report_triggered(self) -> None:
+        if self.audit is None:
+            self._show_error("There is no audit to report yet", "Open a recording first.")
+            return
+        dialog = PathsDialog("Export Report", [
+            PathField("out", "Report:", "save", "PDF (*.pdf);;HTML (*.html)",
+                      default=str(Path(self._settings.last_directory or Path.home())
+                                  / "opt-out-audit.pdf"))],
+            note="The audit of everything loaded: inputs, method, each person recorded after "
+                 "opting out, aggregates and limitations. Personal data appears only as kinds "
+                 "and counts. A .pdf or an .html file.", action="Export", parent=self)
+        if dialog.exec() == PathsDialog.DialogCode.Accepted:
+            self.export_report(dialog.value("out"))
+
+    @Slot()
+    def _on_bundle_triggered(self) -> None:
+        if not self.archive_paths():
+            self._show_error("There is nothing to bundle yet", "Open a recording first.")
+            return
+        dialog = PathsDialog("Create Evidence Bundle", [
+            PathField("out", "Bundle:", "save", "Zip files (*.zip)",
+                      default=str(Path(self._settings.last_directory or Path.home())
+                                  / "evidence-bundle.zip")),
+            PathField("sign_key", "Sign with key:", "open", required=False,
+                      placeholder="none: unsigned (inspector keygen FILE makes a key)")],
+            note="The recordings loaded, untouched, with the consent and identity files, the "
+                 "findings, the report and the custody log, as a BagIt package.",
+            action="Create", tolerance=True, force=True, parent=self)
+        if dialog.exec() == PathsDialog.DialogCode.Accepted:
+            self.make_bundle(dialog.value("out"), sign_key=dialog.value("sign_key"),
+                             tolerance_ms=dialog.tolerance_ms, force=dialog.replace)
+
+    @Slot()
+    def _on_verify_triggered(self) -> None:
+        dialog = PathsDialog("Verify Evidence Bundle", [
+            PathField("bundle", "Bundle:", "open", "Zip files (*.zip);;All files (*)"),
+            PathField("public_key", "Signed by (public key):", "open", required=False,
+                      placeholder="any: check the signature against the key inside")],
+            note="Every file's hash, the signature and the custody log are checked, and the "
+                 "audit is run again on the bundled recordings.", action="Verify", parent=self)
+        if dialog.exec() == PathsDialog.DialogCode.Accepted:
+            self.verify_bundle(dialog.value("bundle"), dialog.value("public_key"))
+
     # -- tasks --------------------------------------------------------------------------------
     @Slot(object)
     def _on_task_finished(self, result: object) -> None:
@@ -664,7 +807,12 @@ class MainWindow(QMainWindow):
         box = QMessageBox(QMessageBox.Icon.Information, APPLICATION, f"{title}: done",
                           QMessageBox.StandardButton.Ok, self)
         box.setObjectName("task_result")
-        box.setInformativeText(text)
+        lines = text.rstrip("\n").splitlines()
+        if len(lines) > 12:  # the whole text one click away, the verdict (last line) in view
+            box.setInformativeText(lines[-1])
+            box.setDetailedText(text)
+        else:
+            box.setInformativeText(text)
         box.setTextFormat(Qt.TextFormat.PlainText)
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
@@ -672,9 +820,12 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def _on_task_failed(self, message: str) -> None:
-        title = self._task.title if self._task is not None else "The export"
+        task = self._task
+        title = task.title if task is not None else "The export"
         self.statusBar().showMessage(f"{title} failed")
-        self._show_error(f"{title} failed; nothing was written", message)
+        writes = task is None or bool(task.property("writes"))
+        self._show_error(f"{title} failed" + ("; nothing was written" if writes else ""),
+                         message)
 
     @Slot()
     def _on_task_cancelled(self) -> None:

@@ -54,7 +54,14 @@ def test_nothing_flagged_exits_0_even_with_undetermined_events(tmp_path, capsys)
 def test_paths_without_db_go_to_a_temporary_database(tmp_path, capsys):
     code, _, _ = run(capsys, archive(tmp_path, [opt_out("u-1", T)]))
     assert code == 1
-    assert not default_db_path().exists()
+    # Only the custody log outlives the temporary database: the user's log says what was done.
+    with Store(default_db_path()) as store:
+        con = store.cursor()
+        assert con.execute("SELECT count(*) FROM archives").fetchone() == (0,)
+        operations = [r[0] for r in con.execute(
+            "SELECT operation FROM custody ORDER BY entry").fetchall()]
+        con.close()
+    assert operations == ["import", "audit"]
 
 
 def test_without_paths_the_database_is_audited_as_it_is(tmp_path, capsys):

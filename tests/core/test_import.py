@@ -6,7 +6,6 @@ import gzip
 import random
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -143,15 +142,23 @@ def test_killed_import_leaves_database_as_it_was(tmp_path: Path) -> None:
     with Store(db) as store:
         import_paths(store, [write_ndjson(tmp_path / "before.ndjson", numbered_events(5))])
     before = counts(db)
-    child = subprocess.Popen([sys.executable, "-m", "inspector", "import", str(bundle),
-                              "--db", str(db)], stderr=subprocess.PIPE)
-    # Kill it well into the work: the line-by-line path needs several seconds for this file.
-    deadline = time.monotonic() + 2.0
-    while time.monotonic() < deadline and child.poll() is None:
-        time.sleep(0.05)
-    assert child.poll() is None, "the import finished before it could be killed"
+    # The child says when it is well into the work (a quarter of the events read, none of them
+    # committed) and waits for nothing: it is killed while it goes on.
+    driver = ("import sys\n"
+              "from inspector.core.importer import import_paths\n"
+              "from inspector.core.store import Store\n"
+              "def progress(p):\n"
+              "    if p.events >= 100_000:\n"
+              "        print('working', flush=True)\n"
+              "with Store(sys.argv[2]) as store:\n"
+              "    import_paths(store, [sys.argv[1]], progress=progress)\n"
+              "print('done', flush=True)\n")
+    child = subprocess.Popen([sys.executable, "-c", driver, str(bundle), str(db)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "working", child.stderr.read()
     child.kill()
     child.wait()
+    child.stdout.close()
     child.stderr.close()
     assert counts(db) == before
 

@@ -38,6 +38,16 @@ def _accept_with(monkeypatch, out, **fields):
     return seen
 
 
+def _finished(qtbot, window, trigger, timeout=300_000):
+    """Run ``trigger`` and wait until its task has ended; the task's (title, result)."""
+    results: list = []
+    window.task_finished.connect(lambda title, result: results.append((title, result)))
+    with qtbot.waitSignal(window.task_ended, timeout=timeout):
+        trigger()
+    assert results, "the task did not succeed"
+    return results[-1]
+
+
 def _file_action(window, text):
     return next(a for a in window.menuBar().actions()[0].menu().actions() if a.text() == text)
 
@@ -48,17 +58,20 @@ def test_the_menu_exports_a_redacted_copy_that_audits_clean(qtbot, loaded, monke
     seen = _accept_with(monkeypatch, out)
     before = sha256_file(SAMPLE)
 
-    with qtbot.waitSignal(loaded.task_finished, timeout=300_000) as finished:
-        _file_action(loaded, "Export &Redacted Copy…").trigger()
+    title, result = _finished(qtbot, loaded,
+                              _file_action(loaded, "Export &Redacted Copy…").trigger)
 
     assert seen["sources"] == [str(SAMPLE)]
     assert seen["suggested"] == str(suggested_copy(SAMPLE))
-    title, result = finished.args
     assert title == "Export Redacted Copy"
     assert result.out == out and result.flagged_removed > 0 and result.masked > 0
     assert sha256_file(SAMPLE) == before  # the input is never written to
     assert zipfile.is_zipfile(out)
     assert loaded.findChild(QMessageBox, "task_result") is not None
+    from inspector.core import custody
+
+    entry = custody.entries(loaded._store)[-1]
+    assert entry.operation == "redact" and entry.outputs[0]["path"] == str(out)
     capsys.readouterr()
     assert main(["audit", str(out)]) == 0  # the carried ledger flags nothing in the copy
 
@@ -105,3 +118,79 @@ def test_suggested_names_sit_beside_the_source(tmp_path):
     assert suggested_copy(folder) == tmp_path / "archive-redacted"
     assert suggested_copy(tmp_path / "s.json.gz") == tmp_path / "s.redacted.json.gz"
     assert suggested_copy(tmp_path / "export") == tmp_path / "export.redacted"
+
+
+def _fill_paths(monkeypatch, **values):
+    """Stand in for the person filling in a file form: set its paths, press its button."""
+    from inspector.ui.export_dialogs import PathsDialog
+
+    def exec_(dialog: PathsDialog) -> int:
+        for name, value in values.items():
+            dialog.paths[name].setText(str(value))
+        assert dialog.buttons.button(dialog.buttons.StandardButton.Ok).isEnabled()
+        return QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(PathsDialog, "exec", exec_)
+
+
+def _menu_action(window, menu: int, text: str):
+    return next(a for a in window.menuBar().actions()[menu].menu().actions() if a.text() == text)
+
+
+def test_a_bundle_made_in_the_app_verifies_and_a_changed_byte_does_not(qtbot, loaded,
+                                                                       monkeypatch, tmp_path):
+    from inspector.core import custody
+
+    out = tmp_path / "evidence.zip"
+    _fill_paths(monkeypatch, out=out)
+    _, result = _finished(qtbot, loaded,
+                          _menu_action(loaded, 0, "Create Evidence &Bundle…").trigger)
+    assert result.flagged_events > 0 and zipfile.is_zipfile(out)
+    operations = [e.operation for e in custody.entries(loaded._store)]
+    assert operations[:2] == ["import", "audit"] and operations[-1] == "bundle"
+    assert custody.check(loaded._store).intact
+
+    _fill_paths(monkeypatch, bundle=out)
+    _, verified = _finished(qtbot, loaded,
+                            _menu_action(loaded, 0, "&Verify Evidence Bundle…").trigger)
+    assert verified.ok
+
+    tampered = tmp_path / "tampered.zip"
+    data = bytearray(out.read_bytes())
+    at = data.index(b"findings")  # a byte inside the zip's listing of findings.json
+    data[at] ^= 0x01
+    tampered.write_bytes(bytes(data))
+    _fill_paths(monkeypatch, bundle=tampered)
+    with (qtbot.waitSignal(loaded.task_ended, timeout=300_000),
+          qtbot.assertNotEmitted(loaded.task_finished)):
+        _menu_action(loaded, 0, "&Verify Evidence Bundle…").trigger()
+    boxes = [b for b in loaded.findChildren(QMessageBox) if b.isVisible()]
+    assert any(b.text() == "Verify Evidence Bundle failed" and str(tampered) in
+               b.informativeText() for b in boxes)
+
+
+def test_the_custody_log_is_shown_with_its_verdict(qtbot, loaded):
+    _, text = _finished(qtbot, loaded, _menu_action(loaded, 2, "Custody &Log").trigger)
+    assert " import " in text and " audit " in text
+    assert "intact" in text.splitlines()[-1]
+
+
+@pytest.mark.parametrize("name", ["audit.pdf", "audit.html"])
+def test_the_report_is_exported_from_the_menu(qtbot, loaded, monkeypatch, tmp_path, name):
+    from inspector.core import custody
+
+    out = tmp_path / name
+    _fill_paths(monkeypatch, out=out)
+    _, text = _finished(qtbot, loaded, _menu_action(loaded, 0, "Export Re&port…").trigger)
+    assert text.startswith(f"wrote {out}")
+    if name.endswith(".pdf"):
+        from PySide6.QtPdf import QPdfDocument
+
+        document = QPdfDocument()
+        assert document.load(str(out)) == QPdfDocument.Error.None_
+        assert document.pageCount() > 1
+        document.close()
+    else:
+        assert "<html" in out.read_text(encoding="utf-8").lower()
+    entry = custody.entries(loaded._store)[-1]
+    assert entry.operation == "report" and entry.outputs[0]["path"] == str(out)

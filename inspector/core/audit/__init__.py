@@ -3,7 +3,8 @@
 :func:`run_audit` is the one entry point (CLI, app, tests). It links keys into people
 (:mod:`.keys`), flags events with set-based SQL (:mod:`.flagging`), and explains each affected
 session (:mod:`.findings`, :mod:`.content`). The rules, exactly as implemented, are in
-docs/audit-rules.md. The audit only reads the database.
+docs/audit-rules.md. The audit reads the recordings only; what it writes is its entry in the
+custody log (inputs: every archive audited, with its sha256; details: the counts and tolerance).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass, field
 import duckdb
 import pyarrow as pa
 
+from .. import custody
 from ..cancel import CancelToken
 from ..errors import Cancelled, UsageError
 from ..store import Store
@@ -107,7 +109,9 @@ def run_audit(store_or_con: Store | duckdb.DuckDBPyConnection, *, tolerance_ms: 
 
         found = _findings.build(con, graph, cancel, scanned)
         result = _result(con, found, tolerance_ms)
+        audited = con.execute("SELECT path, sha256 FROM archives ORDER BY archive_id").fetchall()
         con.execute("ROLLBACK")
+        _record(store_or_con, result, audited)
         scanned(1.0)
         return result
     except duckdb.InterruptException as exc:
@@ -115,6 +119,20 @@ def run_audit(store_or_con: Store | duckdb.DuckDBPyConnection, *, tolerance_ms: 
     finally:
         remove_interrupt()
         con.close()
+
+
+def _record(db: Store | duckdb.DuckDBPyConnection, result: AuditResult,
+            audited: list[tuple[str, str]]) -> None:
+    """The audit's custody entry; a database that cannot take it gets a note instead."""
+    try:
+        custody.append(db, "audit", inputs=audited, details={
+            "tolerance_ms": result.tolerance_ms, "sessions": result.sessions,
+            "events": result.events, "flagged_events": result.flagged_events,
+            "flagged_sessions": result.flagged_sessions,
+            "undetermined_events": result.undetermined_events,
+            "people_opted_out": result.people_opted_out})
+    except duckdb.Error as exc:  # a read-only database: the audit itself stands
+        result.notes.append(f"not recorded in the custody log ({str(exc).splitlines()[0]})")
 
 
 def _result(con: duckdb.DuckDBPyConnection, found: list[Finding],

@@ -1,0 +1,45 @@
+"""How the report writes instants, sizes and durations; shared by the HTML and PDF renderers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ..audit.report import duration
+
+__all__ = ["after", "duration", "size", "span", "when"]
+
+
+def when(ms: int | None) -> str:
+    """``2024-03-12 14:25:43.494 UTC``."""
+    if ms is None:
+        return "-"
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3] + " UTC"
+
+
+def after(ms: int | None) -> str:
+    """A delay since the opt-out: ``+1 d 6 h``, ``at the opt-out``."""
+    if ms is None:
+        return "-"
+    if ms == 0:
+        return "at the opt-out instant"
+    return ("+" if ms > 0 else "") + duration(ms) + (" after the opt-out" if ms > 0
+                                                     else " before the opt-out")
+
+
+def span(first: int | None, last: int | None) -> str:
+    if first is None or last is None:
+        return "no timestamps"
+    return f"{when(first)} to {when(last)} ({duration(last - first)})"
+
+
+def size(count: int | None) -> str:
+    if count is None:
+        return "-"
+    if count < 1024:
+        return f"{count:,} bytes"
+    value = count / 1024
+    for unit in ("KiB", "MiB"):
+        if value < 1024:
+            return f"{value:,.1f} {unit} ({count:,} bytes)"
+        value /= 1024
+    return f"{value:,.1f} GiB ({count:,} bytes)"
