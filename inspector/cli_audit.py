@@ -26,6 +26,18 @@ def _tolerance(text: str) -> int:
     return value
 
 
+def add_ledger_options(parser: argparse.ArgumentParser, verb: str = "apply") -> None:
+    """--consent, --identities and --tolerance-ms: what every command that audits takes."""
+    parser.add_argument("--consent", metavar="FILE", action="append", default=[],
+                        help=f"consent records to {verb} (NDJSON or CSV: subject,action,at,"
+                             "scope,source); may be repeated")
+    parser.add_argument("--identities", metavar="FILE", action="append", default=[],
+                        help=f"identity links to {verb} (NDJSON or CSV: subject,alias); may be "
+                             "repeated")
+    parser.add_argument("--tolerance-ms", metavar="N", type=_tolerance, default=0,
+                        help="move every opt-out instant N ms later, for clock skew (default 0)")
+
+
 def add_parser(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "audit", help=HELP,
@@ -38,14 +50,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="FILE",
                         help="DuckDB database file (default: a temporary one when PATHs are "
                              "given, else the one in your user data folder)")
-    parser.add_argument("--consent", metavar="FILE", action="append", default=[],
-                        help="consent records to add (NDJSON or CSV: subject,action,at,scope,"
-                             "source); may be repeated")
-    parser.add_argument("--identities", metavar="FILE", action="append", default=[],
-                        help="identity links to add (NDJSON or CSV: subject,alias); may be "
-                             "repeated")
-    parser.add_argument("--tolerance-ms", metavar="N", type=_tolerance, default=0,
-                        help="move every opt-out instant N ms later, for clock skew (default 0)")
+    add_ledger_options(parser, "add")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     return parser
 

@@ -12,7 +12,7 @@ import argparse
 import sys
 from collections.abc import Iterable
 
-from .cli_audit import _tolerance
+from .cli_audit import add_ledger_options
 
 COMMANDS = ("bundle", "verify", "log", "keygen")
 
@@ -28,14 +28,7 @@ def add_parsers(subparsers) -> None:
     bundle.add_argument("paths", nargs="+", metavar="PATH", help="recordings to bundle")
     bundle.add_argument("-o", "--out", metavar="OUT.zip", required=True,
                         help="the bundle to write")
-    bundle.add_argument("--consent", metavar="FILE", action="append", default=[],
-                        help="consent records to apply and bundle (NDJSON or CSV); may be "
-                             "repeated")
-    bundle.add_argument("--identities", metavar="FILE", action="append", default=[],
-                        help="identity links to apply and bundle (NDJSON or CSV); may be "
-                             "repeated")
-    bundle.add_argument("--tolerance-ms", metavar="N", type=_tolerance, default=0,
-                        help="move every opt-out instant N ms later, for clock skew (default 0)")
+    add_ledger_options(bundle, "apply and bundle")
     bundle.add_argument("--sign-key", metavar="FILE",
                         help="Ed25519 private key to sign the bundle with (PEM, OpenSSH or 32 "
                              "raw bytes; inspector keygen FILE makes one)")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .cli_audit import _tolerance
+from .cli_audit import add_ledger_options
 
 HELP = "write a redacted copy: flagged events removed, optionally personal data masked"
 
@@ -28,14 +28,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("-o", "--out", metavar="OUT", required=True,
                         help="where to write the copy (a single file's record goes beside it "
                              "as OUT.redaction.json)")
-    parser.add_argument("--consent", metavar="FILE", action="append", default=[],
-                        help="consent records to apply (NDJSON or CSV: subject,action,at,scope,"
-                             "source); may be repeated")
-    parser.add_argument("--identities", metavar="FILE", action="append", default=[],
-                        help="identity links to apply (NDJSON or CSV: subject,alias); may be "
-                             "repeated")
-    parser.add_argument("--tolerance-ms", metavar="N", type=_tolerance, default=0,
-                        help="move every opt-out instant N ms later, for clock skew (default 0)")
+    add_ledger_options(parser)
     parser.add_argument("--mask-pii", action="store_true",
                         help="mask personal data in everything kept ([EMAIL], [CARD]...)")
     parser.add_argument("--pseudonymize-key", metavar="FILE",

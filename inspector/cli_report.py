@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .cli_audit import _tolerance
+from .cli_audit import add_ledger_options
 
 HELP = "write the opt-out audit as a report (HTML or PDF)"
 FORMATS = {".html": "html", ".pdf": "pdf"}
@@ -35,12 +35,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     parser.add_argument("--db", metavar="FILE",
                         help="DuckDB database file (default: a temporary one when PATHs are "
                              "given, else the one in your user data folder)")
-    parser.add_argument("--consent", metavar="FILE", action="append", default=[],
-                        help="consent records to add (NDJSON or CSV); may be repeated")
-    parser.add_argument("--identities", metavar="FILE", action="append", default=[],
-                        help="identity links to add (NDJSON or CSV); may be repeated")
-    parser.add_argument("--tolerance-ms", metavar="N", type=_tolerance, default=0,
-                        help="move every opt-out instant N ms later, for clock skew (default 0)")
+    add_ledger_options(parser, "add")
     parser.add_argument("--force", action="store_true", help="replace FILE if it exists")
     return parser
 
