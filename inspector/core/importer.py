@@ -24,6 +24,7 @@ from .archive_writer import ArchiveWriter
 from .cancel import CancelToken
 from .errors import Cancelled, InputError, SkipFile
 from .formats import replay_archive
+from .gcpause import no_cycle_collection
 from .records import Problem
 from .sources import DEFAULT_LIMITS, Limits, Source, ZipArchive, is_zip, sha256_file
 from .store import Store
@@ -110,7 +111,8 @@ def import_paths(store: Store | duckdb.DuckDBPyConnection, paths: Sequence[str |
                                             min(1.0, base / total_bytes)))
 
             flushed(0)
-            result = _import_unit(con, unit, cancel, flushed, limits)
+            with no_cycle_collection():  # a JSON document is millions of small objects
+                result = _import_unit(con, unit, cancel, flushed, limits)
             report.archives.append(result)
             if result.archive_id is not None and result.status == "imported":
                 committed.append(result.archive_id)

@@ -37,6 +37,7 @@ from ..audit.ledger import CONSENT, IDENTITIES, add_records_file
 from ..cancel import CancelToken
 from ..errors import Cancelled, InputError, SkipFile, UsageError
 from ..formats import replay_archive
+from ..gcpause import no_cycle_collection
 from ..importer import ImportProgress, import_paths
 from ..sources import Source, is_zip
 from ..store import Store
@@ -138,7 +139,8 @@ def redact(path: str | os.PathLike[str], out: str | os.PathLike[str], *,
                           single_file=reader is not None, force=force)
     staging = output.Staging(target)
     try:
-        with tempfile.TemporaryDirectory(prefix="inspector-redact-") as work:
+        with tempfile.TemporaryDirectory(prefix="inspector-redact-") as work, \
+                no_cycle_collection():
             job = _Redaction(source, reader, staging, Path(work), cancel=cancel,
                              progress=progress, tolerance_ms=tolerance_ms, mask_pii=mask_pii,
                              pseudonymizer=pseudonymizer)

@@ -6,6 +6,10 @@ numbered. An event it changes is written back the way it was found: an ``@rrweb/
 stays packed, a posthog-js compressed event (``"cv": "2024-10"``) keeps its compressed fields
 compressed, and every other top-level key (``windowId``, ``sessionId``, the timestamp exactly as
 recorded) is kept.
+
+:meth:`Decoded.numbers_only` is the one quick look the masking and the verification's
+collection of personal data share, so most pointer, scroll and click events are walked by
+neither.
 """
 
 from __future__ import annotations
@@ -26,6 +30,14 @@ from ..records import (
     unpack_string_event,
 )
 
+#: Keys of the pointer, scroll, click, resize, media and selection events that hold numbers.
+_NUMBER_KEYS = frozenset({
+    "source", "type", "id", "x", "y", "positions", "timeOffset", "pointerType", "width",
+    "height", "currentTime", "volume", "playbackRate", "ranges", "start", "startOffset", "end",
+    "endOffset"})
+#: Numbers from here on are read as text by the masking and the verification (phone, card...).
+_BIG_NUMBER = 1_000_000
+
 
 @dataclass(slots=True)
 class Decoded:
@@ -40,10 +52,20 @@ class Decoded:
     type: int
     source: int | None
     timestamp: int | None
+    _numbers_only: bool | None = None
 
     @property
     def data(self) -> Any:
         return self.event.get("data")
+
+    def numbers_only(self) -> bool:
+        """Whether the data is known keys holding numbers below 1,000,000 only, directly or in
+        lists of flat objects (a pointer batch's positions, a selection's ranges): then there
+        is no text in it to mask or collect. Computed once; False when unsure.
+        """
+        if self._numbers_only is None:
+            self._numbers_only = _numbers_only(self.data)
+        return self._numbers_only
 
 
 def decode(record: Any) -> Decoded:
@@ -60,10 +82,41 @@ def decode(record: Any) -> Decoded:
                                if isinstance(data, dict) and isinstance(data.get(key), str))
         event = decompress_posthog(event)
     # normalize_event of the unpacked, decompressed event is normalize_event of the record:
-    # both steps are idempotent, and it raises for everything the import refused.
-    normal = normalize_event(event)
+    # both steps are idempotent, and it raises for everything the import refused. Of the
+    # data it only reads ``source`` (it also serialises the data for the store, which the
+    # import did already and nothing here needs), so it is given the event with a stand-in.
+    normal = normalize_event(_stand_in(event))
     return Decoded(record, event, packed, compressed, normal.type, normal.source,
                    normal.timestamp)
+
+
+def _stand_in(event: Any) -> Any:
+    if not isinstance(event, dict):
+        return event
+    data = event.get("data")
+    if isinstance(data, dict):
+        return {**event, "data": {"source": data.get("source")}}
+    return {**event, "data": None} if isinstance(data, list) else event
+
+
+def _numbers_only(data: Any) -> bool:
+    if not isinstance(data, dict):
+        return False
+    for key, value in data.items():
+        if key not in _NUMBER_KEYS:
+            return False
+        kind = type(value)
+        if kind is list:
+            for item in value:
+                if type(item) is not dict or not _NUMBER_KEYS.issuperset(item):
+                    return False
+                for number in item.values():
+                    if (type(number) is not int and type(number) is not float) \
+                            or not -_BIG_NUMBER < number < _BIG_NUMBER:
+                        return False
+        elif (kind is not int and kind is not float) or not -_BIG_NUMBER < value < _BIG_NUMBER:
+            return False
+    return True
 
 
 def encode(decoded: Decoded, data: Any) -> Any:

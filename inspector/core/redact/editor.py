@@ -102,8 +102,9 @@ class Editor:
                 return DROP
             changed |= kept is not data
             data = kept
-        if self.masker is not None and self.masker.mask(plan.session_id, window, decoded.type,
-                                                        decoded.source, data):
+        if self.masker is not None and self.masker.mask(
+                plan.session_id, window, decoded.type, decoded.source, data,
+                numbers_only=decoded.numbers_only()):
             changed = True
             self.counts["masked_events"] += 1
         return encode(decoded, data) if changed else KEEP

@@ -19,7 +19,10 @@ token naming its kind (``[EMAIL]``, ``[CARD]``...) that does not keep its length
 - **console** payloads and traces, **network** requests (URL as a URL; headers, with
   authorisation and cookie headers ``[REDACTED]`` whole; bodies, JSON or form-encoded), **custom**
   event payloads and other plugin data: every string as :func:`inspector.core.pii.mask_json`
-  masks it, URL-like strings as URLs, strings holding JSON masked inside.
+  masks it, URL-like strings as URLs, strings holding JSON masked inside;
+- **every other event** holding text: pointer, scroll, click, media, selection... events are
+  numbers and node ids, skipped after one quick look (:meth:`.Decoded.numbers_only`); a string
+  in one (a field a recorder plugin added) is masked like a payload.
 
 Style sheets (StyleSheetRule, StyleDeclaration, AdoptedStyleSheet events, ``<style>`` text) are
 kept as they are: CSS holds no personal data, and masking digit runs in it would break pages.
@@ -49,8 +52,9 @@ URL_ATTRIBUTES = frozenset({"href", "src", "action", "formaction", "poster", "ci
 STYLE_ATTRIBUTES = frozenset({"style", "class", "_csstext"})
 SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie",
                             "x-api-key", "x-auth-token", "x-csrf-token", "x-xsrf-token"})
-#: Incremental sources holding only CSS, positions or node ids.
-_UNMASKED_SOURCES = frozenset({1, 2, 3, 4, 6, 7, 8, 12, 13, 14, 15})
+#: Incremental sources holding CSS (StyleSheetRule, StyleDeclaration, AdoptedStyleSheet): kept
+#: as they are, and not searched by the verification either.
+CSS_SOURCES = frozenset({8, 13, 15})
 _LABEL_ATTRIBUTES = ("name", "id", "autocomplete", "aria-label", "placeholder")
 _URL_LIKE = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|/)\S*")
 #: A URL with a query string inside a text ("see shop.example/a?email=..."): masked as a URL.
@@ -333,8 +337,10 @@ class EventMasker:
             self._generation[(session_id, window)] += 1
 
     def mask(self, session_id: str, window: Any, kind: int, source: int | None,
-             data: Any) -> bool:
-        if not isinstance(data, dict):
+             data: Any, *, numbers_only: bool = False) -> bool:
+        """``numbers_only``: the event is known to hold no text (:meth:`.Decoded.numbers_only`),
+        as most pointer, scroll and click events: nothing to look at."""
+        if not isinstance(data, dict) or numbers_only:
             return False
         page = (session_id, window, self._generation[(session_id, window)])
         leaves = self.leaves
@@ -349,8 +355,10 @@ class EventMasker:
                 return self._mutation(data, page)
             if source == 5:
                 return self._input(data, page)
-            if source in _UNMASKED_SOURCES:
+            if source in CSS_SOURCES:
                 return False
+            # Pointer, scroll, click, media... events: any text in them (an extra field a
+            # recorder plugin added) is masked like a payload.
             return self._values(data, "console" if source == 11 else "other", skip=("source",))
         if kind == 5:
             return self._values(data, "custom", skip=("tag",))

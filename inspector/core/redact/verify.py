@@ -43,39 +43,14 @@ from ..importer import import_paths
 from ..pii.mask import _FORM_BODY
 from ..store import Store
 from .codec import Decoded
-from .masking import QUERY_IN_TEXT, skipped_attribute
+from .masking import CSS_SOURCES, QUERY_IN_TEXT, skipped_attribute
 from .scratch import scratch_store
 
 #: Values judged personal by a field's or key's name alone are searched for from this length.
 MIN_NAMED_VALUE = 8
-_CSS_SOURCES = frozenset({8, 13, 15})
 _MAX_QUERY_TEXT = 64 * 1024
-# Pointer, scroll and click events hold only these keys and small numbers: nothing to collect.
-_STRUCTURE_KEYS = tuple(f'"{key}":'.encode() for key in (
-    "positions", "timeOffset", "source", "type", "pointerType", "id", "x", "y"))
-_NUMBER_LISTS = b"-{}[]"
-_MAX_PLAIN_DIGITS = 6  # 999,999: what ValueCollector.collect leaves alone
-
-
-def _only_small_numbers(data: Any) -> bool:
-    """Whether ``data`` is structure keys and numbers below 1,000,000 only (most pointer
-    batches): then :meth:`ValueCollector.collect` would find nothing, and this costs a third.
-
-    Serialised, with those keys taken out, what is left must be numbers, signs, brackets and
-    commas: any string left leaves its quotes, any other literal its letters.
-    """
-    try:
-        text = orjson.dumps(data)
-    except TypeError:  # an integer beyond 64 bits
-        return False
-    for key in _STRUCTURE_KEYS:
-        text = text.replace(key, b"")
-    text = text.translate(None, _NUMBER_LISTS)
-    if not text:
-        return True
-    if not text.replace(b",", b"").isdigit():
-        return False
-    return max(map(len, text.split(b","))) <= _MAX_PLAIN_DIGITS
+_BIG_NUMBER = 1_000_000  # shorter numbers hold no kind pii detects
+_MIN_TEXT = 6  # shorter texts hold none either ("a@b.co")
 
 
 def _url_key(name: str) -> str | None:
@@ -114,14 +89,23 @@ class ValueCollector:
         self._seen: set[tuple[str, str]] = set()
 
     def __call__(self, decoded: Decoded) -> None:
-        if decoded.type == 3 and decoded.source in _CSS_SOURCES:
+        if decoded.type == 3 and decoded.source in CSS_SOURCES:
             return
-        # Mutations always hold text; pointer, scroll and click events mostly numbers.
-        if decoded.type == 3 and decoded.source != 0 and _only_small_numbers(decoded.data):
+        # Most pointer, scroll and click events hold only numbers: nothing to collect.
+        if decoded.numbers_only():
             return
         self.collect(decoded.data)
 
     def collect(self, value: Any, key: str = "") -> None:
+        """Every string of ``value`` with the key it is under (list items: the list's key),
+        every key, and every number from 1,000,000; not style text, nor the attributes
+        masking keeps (:func:`.masking.skipped_attribute`).
+
+        The walk looks at scalars where it finds them rather than stacking them: it sees every
+        string of every kept and removed event.
+        """
+        seen = self._seen
+        string = self._string
         stack: list[tuple[Any, str]] = [(value, key)]
         while stack:
             item, name = stack.pop()
@@ -134,21 +118,40 @@ class ValueCollector:
                     if (style_text and child_key == "textContent") or \
                             (in_attributes and skipped_attribute(child_key)):
                         continue
-                    self._string(child_key, "")
-                    stack.append((child, child_key))
+                    if len(child_key) >= _MIN_TEXT and (child_key, "") not in seen:
+                        string(child_key, "")
+                    kind = type(child)
+                    if kind is str:
+                        if len(child) >= _MIN_TEXT and (child, child_key) not in seen:
+                            string(child, child_key)
+                    elif kind is int:
+                        if not -_BIG_NUMBER < child < _BIG_NUMBER:
+                            string(str(child), child_key)
+                    elif kind is not float and kind is not bool and child is not None:
+                        stack.append((child, child_key))
             elif isinstance(item, list):
-                stack.extend((child, name) for child in item)
+                for child in item:
+                    kind = type(child)
+                    if kind is str:
+                        if len(child) >= _MIN_TEXT and (child, name) not in seen:
+                            string(child, name)
+                    elif kind is int:
+                        if not -_BIG_NUMBER < child < _BIG_NUMBER:
+                            string(str(child), name)
+                    elif kind is not float and kind is not bool and child is not None:
+                        stack.append((child, name))
             elif isinstance(item, str):
-                self._string(item, name)
-            elif isinstance(item, int) and not isinstance(item, bool) and abs(item) >= 1_000_000:
-                self._string(str(item), name)
+                string(item, name)
+            elif isinstance(item, int) and not isinstance(item, bool) and \
+                    not -_BIG_NUMBER < item < _BIG_NUMBER:
+                string(str(item), name)
 
     def add_named(self, values: Iterable[str]) -> None:
         """Values personal by the name of their field (a password): searched when long enough."""
         self.values.update(v for v in values if len(v.strip()) >= MIN_NAMED_VALUE)
 
     def _string(self, text: str, context: str) -> None:
-        if len(text) < 6 or text.startswith("data:") or (text, context) in self._seen:
+        if len(text) < _MIN_TEXT or text.startswith("data:") or (text, context) in self._seen:
             return
         self._seen.add((text, context))
         for match in pii.find_pii(text, context=context):

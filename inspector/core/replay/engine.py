@@ -12,7 +12,6 @@ before ``ms``. Sessions without timestamps are sought by event position instead
 
 from __future__ import annotations
 
-import gc
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple
@@ -20,6 +19,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from ..errors import UsageError
+from ..gcpause import no_cycle_collection
 from . import dom, ops
 from .checkpoints import DEFAULT_NODE_BUDGET, MIN_SPACING, Checkpoints
 from .dom import State
@@ -60,20 +60,10 @@ class ReplaySession:
         self._ops: list[tuple] = []
         #: Every value typed in the session, for finding its echoes when masking.
         self.typed = TypedValues()
-        # Loading allocates millions of small tuples and no reference cycles: the cycle
-        # collector would only rescan them over and over (it doubled the load time). One full
-        # collection at the end settles them into the oldest generation now, rather than in
-        # the middle of a later seek (a 0.7 s pause after a 1M-event load, measured).
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with no_cycle_collection():  # millions of small tuples, no cycles
             work = self._compile(events)
             self._checkpoints = Checkpoints(node_budget, min_spacing)
             self._build(work)
-        finally:
-            if collecting:
-                gc.enable()
-                gc.collect()
         #: True when the events carry timestamps (else only :meth:`seek_seq` works).
         self.timed = bool(self._times)
         #: First and last instants of the session (all its events, not only page changes).
