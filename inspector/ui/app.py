@@ -27,7 +27,10 @@ from inspector import __version__
 from inspector.core.errors import InspectorError
 from inspector.core.store import Store
 
-from . import resources_rc  # noqa: F401 - registers the ":/..." resources
+from . import (
+    collector,
+    resources_rc,  # noqa: F401 - registers the ":/..." resources
+)
 from .main_window import MainWindow
 from .page_view import prepare_chromium
 from .settings import APPLICATION, ORGANIZATION, Settings
@@ -47,6 +50,7 @@ def configure_application(app: QApplication) -> None:
     app.setWindowIcon(QIcon(ICON))
     app.setStyleSheet(read_resource(STYLE_SHEET))
     follow_system_color_scheme(app)
+    collector.install(app)
 
 
 def read_resource(name: str) -> str:

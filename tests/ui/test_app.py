@@ -103,3 +103,31 @@ def test_the_layout_and_player_settings_are_restored(qtbot, make_window, sample_
     assert again.player.mask and again.mask_action.isChecked()
     assert again.player.playback.speed == 8.0
     assert not again.player.playback.skip_inactive
+
+
+def test_cycles_are_collected_on_the_gui_thread_only(qtbot):
+    import gc
+    import threading
+
+    assert not gc.isenabled()  # no collection in whichever thread allocates
+    freed: list[bool] = []
+
+    class Cycle:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:
+            freed.append(threading.current_thread() is threading.main_thread())
+
+    def allocate_in_a_worker() -> None:
+        for _ in range(5):
+            Cycle()
+        kept.extend([] for _ in range(5_000))  # far past the first threshold
+
+    kept: list = []
+    worker = threading.Thread(target=allocate_in_a_worker)
+    worker.start()
+    worker.join()
+    assert freed == []
+    qtbot.waitUntil(lambda: len(freed) == 5, timeout=10_000)
+    assert all(freed)
