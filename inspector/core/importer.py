@@ -188,11 +188,17 @@ def _import_unit(con: duckdb.DuckDBPyConnection, unit: _Unit, cancel: CancelToke
                  flushed: Callable[[int], None], limits: Limits) -> ArchiveResult:
     result = ArchiveResult(str(unit.path))
     # The sha256 is computed on another thread while the reader works; the duplicate check
-    # runs just before the first write, so a new archive never waits for its hash.
+    # runs just before the first write. A file of a size no stored archive has cannot be a
+    # duplicate: its first write (DuckDB's reader taking a whole NDJSON file) need not wait
+    # for its hash, which is awaited only when the archive is recorded.
     hasher = _Hasher(unit.path)
     archive_id = con.execute("SELECT nextval('archive_ids')").fetchone()[0]
 
     def check_duplicate() -> None:
+        if unit.kind != "archive" and con.execute(
+                "SELECT count(*) FROM archives WHERE size_bytes = ?", [unit.size]
+        ).fetchone() == (0,):
+            return
         result.sha256 = hasher.result()
         known = con.execute("SELECT archive_id FROM archives WHERE sha256 = ?",
                             [result.sha256]).fetchone()
