@@ -37,7 +37,7 @@ from inspector.core.report import SECTIONS, Report, chart_svg, write_atomic
 from inspector.core.report.chart import HEIGHT as CHART_HEIGHT
 from inspector.core.report.chart import WIDTH as CHART_WIDTH
 from inspector.core.report.model import Person
-from inspector.core.report.text import after, duration, size, span, when
+from inspector.core.report.text import SUBTITLE, after, duration, key_figures, size, span, when
 
 DPI = 300
 _SCREEN_DPI = 96
@@ -238,25 +238,14 @@ def _title(r: Report, pages: dict[str, int]) -> str:
         f"{pages[anchor] + 1 if anchor in pages else ''}</td></tr>"
         for anchor, heading in SECTIONS)
     return (f'<h1 style="font-size: 20pt; margin-bottom: 2pt;">{_e(r.title)}</h1>'
-            '<p style="color: #59636e; margin-bottom: 8pt;">Events recorded in session replays '
-            "after the person recorded had opted out. Personal data is reported by kind and "
-            "count; no value is reproduced.</p>" + meta + _h4("Contents")
+            f'<p style="color: #59636e; margin-bottom: 8pt;">{_e(SUBTITLE)}</p>' + meta
+            + _h4("Contents")
             + '<table width="60%" cellpadding="2" style="font-size: 9pt;">'
             + contents + "</table>")
 
 
 def _summary(r: Report) -> str:
-    a = r.aggregates
-    figures = [
-        (a.people_affected.as_text(), "opted-out people with at least one flagged event"),
-        (a.events_flagged.as_text(), "events flagged, of all events"),
-        (a.sessions_affected.as_text(), "sessions with flagged events, of all sessions"),
-        (duration(a.median_capture_ms),
-         f"median capture after the opt-out (n = {a.capture_people:,} people)"),
-        (duration(a.max_capture_ms),
-         f"longest capture after the opt-out (n = {a.capture_people:,} people)"),
-        (f"{r.undetermined_events:,}", "undetermined events (no usable timestamp)"),
-    ]
+    figures = key_figures(r)
     cells = [f'<td width="33%"><span style="font-size: 13pt;"><b>'
              f'{_e(v).replace(" %", "&nbsp;%")}</b></span><br>'
              f'<span style="font-size: 7.5pt; color: #59636e;">{_e(label)}</span></td>'

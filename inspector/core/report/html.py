@@ -11,7 +11,7 @@ from html import escape
 
 from .chart import chart_svg
 from .model import SECTIONS, Person, Report
-from .text import after, duration, size, span, when
+from .text import SUBTITLE, after, duration, key_figures, size, span, when
 
 _CSS = """
 :root { --ink: #1f2328; --muted: #59636e; --line: #d8dee4; --soft: #f6f8fa; --red: #b42318;
@@ -110,23 +110,12 @@ def _header(r: Report) -> str:
     rows += [("Note", _e(note)) for note in r.notes]
     nav = "".join(f'<li><a href="#{a}">{_e(h)}</a></li>' for a, h in SECTIONS)
     return (f"<header><h1>{_e(r.title)}</h1>"
-            '<p class="subtitle">Events recorded in session replays after the person recorded '
-            "had opted out. Personal data is reported by kind and count; no value is "
-            f"reproduced.</p>{_meta(rows)}<nav><ol>{nav}</ol></nav></header>")
+            f'<p class="subtitle">{_e(SUBTITLE)}</p>{_meta(rows)}'
+            f"<nav><ol>{nav}</ol></nav></header>")
 
 
 def _summary(r: Report) -> str:
-    a = r.aggregates
-    figures = [
-        (a.people_affected.as_text(), "opted-out people with at least one flagged event"),
-        (a.events_flagged.as_text(), "events flagged, of all events"),
-        (a.sessions_affected.as_text(), "sessions with flagged events, of all sessions"),
-        (duration(a.median_capture_ms), f"median capture after the opt-out (n = "
-                                        f"{a.capture_people:,} people)"),
-        (duration(a.max_capture_ms), f"longest capture after the opt-out (n = "
-                                     f"{a.capture_people:,} people)"),
-        (f"{r.undetermined_events:,}", "undetermined events (no usable timestamp)"),
-    ]
+    figures = key_figures(r)
     cards = "".join(f'<div class="figure"><div class="value">{_e(v)}</div>'
                     f'<div class="label">{_e(label)}</div></div>' for v, label in figures)
     if r.people:

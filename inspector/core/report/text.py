@@ -6,7 +6,11 @@ from datetime import UTC, datetime
 
 from ..audit.report import duration
 
-__all__ = ["after", "duration", "size", "span", "when"]
+__all__ = ["SUBTITLE", "after", "duration", "key_figures", "size", "span", "when"]
+
+#: What the report is, under its title.
+SUBTITLE = ("Events recorded in session replays after the person recorded had opted out. "
+            "Personal data is reported by kind and count; no value is reproduced.")
 
 
 def when(ms: int | None) -> str:
@@ -43,3 +47,17 @@ def size(count: int | None) -> str:
             return f"{value:,.1f} {unit} ({count:,} bytes)"
         value /= 1024
     return f"{value:,.1f} GiB ({count:,} bytes)"
+
+
+def key_figures(report) -> list[tuple[str, str]]:
+    """The summary's figures, each a value and what it counts (its denominator said)."""
+    a = report.aggregates
+    people = f"(n = {a.capture_people:,} people)"
+    return [
+        (a.people_affected.as_text(), "opted-out people with at least one flagged event"),
+        (a.events_flagged.as_text(), "events flagged, of all events"),
+        (a.sessions_affected.as_text(), "sessions with flagged events, of all sessions"),
+        (duration(a.median_capture_ms), f"median capture after the opt-out {people}"),
+        (duration(a.max_capture_ms), f"longest capture after the opt-out {people}"),
+        (f"{report.undetermined_events:,}", "undetermined events (no usable timestamp)"),
+    ]
