@@ -23,10 +23,12 @@ import orjson
 
 from ..records import (
     _POSTHOG_COMPRESSED_FIELDS,
+    EVENT_TYPES,
     PACKER_MARK,
     POSTHOG_COMPRESSION,
     decompress_posthog,
     normalize_event,
+    parse_instant,
     unpack_string_event,
 )
 
@@ -35,6 +37,9 @@ _NUMBER_KEYS = frozenset({
     "source", "type", "id", "x", "y", "positions", "timeOffset", "pointerType", "width",
     "height", "currentTime", "volume", "playbackRate", "ranges", "start", "startOffset", "end",
     "endOffset"})
+#: The integers orjson serialises (the stand-in's ``data.source`` is serialised by
+#: normalize_event; outside these it raises, so such an event goes to it).
+_MIN_INT64, _MAX_UINT64 = -(2 ** 63), 2 ** 64 - 1
 #: Numbers from here on are read as text by the masking and the verification (phone, card...).
 _BIG_NUMBER = 1_000_000
 
@@ -81,6 +86,9 @@ def decode(record: Any) -> Decoded:
             compressed = tuple(key for key in _POSTHOG_COMPRESSED_FIELDS
                                if isinstance(data, dict) and isinstance(data.get(key), str))
         event = decompress_posthog(event)
+    accepted = _accepted(event)
+    if accepted is not None:
+        return Decoded(record, event, packed, compressed, *accepted)
     # normalize_event of the unpacked, decompressed event is normalize_event of the record:
     # both steps are idempotent, and it raises for everything the import refused. Of the
     # data it only reads ``source`` (it also serialises the data for the store, which the
@@ -88,6 +96,38 @@ def decode(record: Any) -> Decoded:
     normal = normalize_event(_stand_in(event))
     return Decoded(record, event, packed, compressed, normal.type, normal.source,
                    normal.timestamp)
+
+
+def _accepted(event: Any) -> tuple[int, int | None, int | None] | None:
+    """(type, source, timestamp) of an unpacked, decompressed event that
+    :func:`normalize_event` of its stand-in certainly accepts, found by the same checks in the
+    same order without building anything; None when unsure (then normalize_event decides).
+
+    The usual event is an object with an integer type, a number or string timestamp (read by
+    the import's own :func:`parse_instant`) and an object, list or null as data whose
+    ``source`` is absent or an integer the store's serialiser takes.
+    """
+    if type(event) is not dict:
+        return None
+    kind = event.get("type")
+    if type(kind) is not int or kind not in EVENT_TYPES:
+        return None
+    timestamp = parse_instant(event.get("timestamp"))[0]
+    data = event.get("data")
+    if type(data) is dict:
+        source = data.get("source")
+        if source is None:
+            if kind == 3:
+                return None
+        elif type(source) is not int or not _MIN_INT64 <= source <= _MAX_UINT64:
+            return None
+    elif data is None or type(data) is list:
+        if kind == 3:
+            return None
+        source = None
+    else:
+        return None
+    return kind, source if kind == 3 else None, timestamp
 
 
 def _stand_in(event: Any) -> Any:

@@ -83,7 +83,7 @@ class Editor:
             if removed == 2 and plan.tracked:
                 self._page(plan).lost(window)
             return KEEP if removed is None else DROP
-        data = decoded.data
+        data = original = decoded.data
         if removed is not None:
             data = trimmed(decoded, plan.intervals) if seq in plan.trim else None
             if data is None:
@@ -91,9 +91,9 @@ class Editor:
                     self._page(plan).lost(window)
                 return DROP
             self.counts["trimmed_batches"] += 1
-            self.counts["trimmed_positions"] += len(decoded.data["positions"]) \
+            self.counts["trimmed_positions"] += len(original["positions"]) \
                 - len(data["positions"])
-        changed = data is not decoded.data
+        changed = data is not original
         if plan.tracked:
             kept = self._page(plan).apply(window, decoded.type, decoded.source, data,
                                           filtering=seq > (plan.first_removed or 0))

@@ -113,7 +113,9 @@ class KeptPage:
             return data
         if kind != 3 or not isinstance(data, dict):
             return data
-        page = self._pages.setdefault(window, _Page())
+        page = self._pages.get(window)
+        if page is None:
+            page = self._pages[window] = _Page()
         if source == 0:
             return self._mutation(page, data, filtering)
         if not filtering:

@@ -57,7 +57,9 @@ class RedactionSink:
         plan = self.plan.session(session_id)
         seq = self._seq[session_id]
         self._seq[session_id] = seq + 1
-        sums = self._sums.setdefault(session_id, [0, 0])
+        sums = self._sums.get(session_id)
+        if sums is None:
+            sums = self._sums[session_id] = [0, 0]
         sums[0] += decoded.timestamp or 0
         sums[1] += decoded.type * (seq + 1)
         removed = plan.removed.get(seq)

@@ -87,6 +87,8 @@ class ValueCollector:
         self.kinds = None if kinds is None else frozenset(kinds)
         self.values: set[str] = set()
         self._seen: set[tuple[str, str]] = set()
+        #: Keys already given to :meth:`_string` (as ``(key, "")``): looked up without a tuple.
+        self._keys: set[str] = set()
 
     def __call__(self, decoded: Decoded) -> None:
         if decoded.type == 3 and decoded.source in CSS_SOURCES:
@@ -105,6 +107,7 @@ class ValueCollector:
         string of every kept and removed event.
         """
         seen = self._seen
+        keys = self._keys
         string = self._string
         stack: list[tuple[Any, str]] = [(value, key)]
         while stack:
@@ -118,7 +121,8 @@ class ValueCollector:
                     if (style_text and child_key == "textContent") or \
                             (in_attributes and skipped_attribute(child_key)):
                         continue
-                    if len(child_key) >= _MIN_TEXT and (child_key, "") not in seen:
+                    if len(child_key) >= _MIN_TEXT and child_key not in keys:
+                        keys.add(child_key)
                         string(child_key, "")
                     kind = type(child)
                     if kind is str:
@@ -127,6 +131,9 @@ class ValueCollector:
                     elif kind is int:
                         if not -_BIG_NUMBER < child < _BIG_NUMBER:
                             string(str(child), child_key)
+                    elif kind is dict or kind is list:
+                        if child:
+                            stack.append((child, child_key))
                     elif kind is not float and kind is not bool and child is not None:
                         stack.append((child, child_key))
             elif isinstance(item, list):
@@ -138,6 +145,9 @@ class ValueCollector:
                     elif kind is int:
                         if not -_BIG_NUMBER < child < _BIG_NUMBER:
                             string(str(child), name)
+                    elif kind is dict or kind is list:
+                        if child:
+                            stack.append((child, name))
                     elif kind is not float and kind is not bool and child is not None:
                         stack.append((child, name))
             elif isinstance(item, str):
