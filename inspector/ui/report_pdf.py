@@ -37,7 +37,15 @@ from inspector.core.report import SECTIONS, Report, chart_svg, write_atomic
 from inspector.core.report.chart import HEIGHT as CHART_HEIGHT
 from inspector.core.report.chart import WIDTH as CHART_WIDTH
 from inspector.core.report.model import Person
-from inspector.core.report.text import SUBTITLE, after, duration, key_figures, size, span, when
+from inspector.core.report.text import (
+    SUBTITLE,
+    duration,
+    key_figures,
+    person_facts,
+    size,
+    span,
+    when,
+)
 
 DPI = 300
 _SCREEN_DPI = 96
@@ -319,12 +327,7 @@ def _person(p: Person, chart: tuple | None, *, first: bool) -> str:
         _e(o.scope), _mono(o.location),
         _e(f"opted back in {when(o.ended_at_ms)}" if o.ended_at_ms is not None
            else "never opted back in")] for o in p.opt_outs], widths=[15, 22, 14, 9, 26, 14]))
-    facts = [("First flagged event", f"{when(p.first_ms)} ({after(p.first_delay_ms)})"),
-             ("Last flagged event", f"{when(p.last_ms)} ({after(p.last_delay_ms)})"),
-             ("Capture after the opt-out", duration(p.captured_after_ms)),
-             ("Flagged events", f"{p.flagged_events:,} in {len(p.sessions):,} session"
-                                f"{'s' if len(p.sessions) != 1 else ''}"),
-             ("Undetermined events", f"{p.undetermined_events:,}")]
+    facts = person_facts(p)
     out.append("".join(f'<p style="margin: {6 if i == 0 else 1}pt 0 1pt 0;"><b>{_e(k)}:</b> '
                        f"{_e(v)}</p>" for i, (k, v) in enumerate(facts)))
     out.append(_h4("Captured after the opt-out"))

@@ -240,18 +240,26 @@ def _dict(value: dict, counts: Counter[str], *, mask: bool) -> Any:
     return out if mask else value
 
 
-def _string(text: str, key: str, counts: Counter[str], *, mask: bool) -> str:
+def embedded_json(text: str) -> dict | list | None:
+    """The object or array a string holds as JSON text (a console argument, a request body),
+    or None: such a value is masked inside, as JSON, and written back as JSON."""
     stripped = text.strip()
-    if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]"):
-        try:
-            inner = orjson.loads(stripped)
-        except orjson.JSONDecodeError:
-            inner = None
-        if isinstance(inner, dict | list):
-            found: Counter[str] = Counter()
-            masked_inner = _walk(inner, key, found, mask=mask)
-            counts.update(found)
-            return orjson.dumps(masked_inner).decode() if mask and found else text
+    if stripped[:1] not in ("{", "[") or stripped[-1:] not in ("}", "]"):
+        return None
+    try:
+        inner = orjson.loads(stripped)
+    except orjson.JSONDecodeError:
+        return None
+    return inner if isinstance(inner, dict | list) else None
+
+
+def _string(text: str, key: str, counts: Counter[str], *, mask: bool) -> str:
+    inner = embedded_json(text)
+    if inner is not None:
+        found: Counter[str] = Counter()
+        masked_inner = _walk(inner, key, found, mask=mask)
+        counts.update(found)
+        return orjson.dumps(masked_inner).decode() if mask and found else text
     if "=" in text and _FORM_BODY.fullmatch(text):
         return _mask_body_pairs(text, counts)
     return _count(mask_text(text, context=key), counts)

@@ -275,15 +275,10 @@ class Leaves:
         return value
 
     def _string(self, text: str, key: str, channel: str) -> str:
-        stripped = text.strip()
-        if stripped[:1] in ("{", "[") and stripped[-1:] in ("}", "]"):
-            try:
-                inner = orjson.loads(stripped)
-            except orjson.JSONDecodeError:
-                inner = None
-            if isinstance(inner, dict | list):
-                masked = self.value(inner, channel, key)
-                return text if masked is inner else orjson.dumps(masked).decode()
+        inner = pii.embedded_json(text)
+        if inner is not None:
+            masked = self.value(inner, channel, key)
+            return text if masked is inner else orjson.dumps(masked).decode()
         if is_url_like(text):
             return self.url(text, channel)
         if self.pseudonymizer is not None:

@@ -11,7 +11,7 @@ from html import escape
 
 from .chart import chart_svg
 from .model import SECTIONS, Person, Report
-from .text import SUBTITLE, after, duration, key_figures, size, span, when
+from .text import SUBTITLE, duration, key_figures, person_facts, size, span, when
 
 _CSS = """
 :root { --ink: #1f2328; --muted: #59636e; --line: #d8dee4; --soft: #f6f8fa; --red: #b42318;
@@ -188,12 +188,7 @@ def _person(p: Person) -> str:
         _e(o.scope), f'<span class="mono">{_e(o.location)}</span>',
         _e(f"opted back in {when(o.ended_at_ms)}" if o.ended_at_ms is not None
            else "never opted back in")] for o in p.opt_outs]))
-    facts = [("First flagged event", f"{when(p.first_ms)} ({after(p.first_delay_ms)})"),
-             ("Last flagged event", f"{when(p.last_ms)} ({after(p.last_delay_ms)})"),
-             ("Capture after the opt-out", duration(p.captured_after_ms)),
-             ("Flagged events", f"{p.flagged_events:,} in {len(p.sessions):,} session"
-                                f"{'s' if len(p.sessions) != 1 else ''}"),
-             ("Undetermined events", f"{p.undetermined_events:,}")]
+    facts = person_facts(p)
     out.append('<div class="facts">' + "".join(
         f"<div><b>{_e(k)}:</b> {_e(v)}</div>" for k, v in facts) + "</div>")
     out.append("<h4>Captured after the opt-out</h4>")

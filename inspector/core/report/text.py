@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from ..audit.report import duration
 
-__all__ = ["SUBTITLE", "after", "duration", "key_figures", "size", "span", "when"]
+__all__ = ["SUBTITLE", "after", "duration", "key_figures", "person_facts", "size", "span", "when"]
 
 #: What the report is, under its title.
 SUBTITLE = ("Events recorded in session replays after the person recorded had opted out. "
@@ -60,4 +60,18 @@ def key_figures(report) -> list[tuple[str, str]]:
         (duration(a.median_capture_ms), f"median capture after the opt-out {people}"),
         (duration(a.max_capture_ms), f"longest capture after the opt-out {people}"),
         (f"{report.undetermined_events:,}", "undetermined events (no usable timestamp)"),
+    ]
+
+
+def person_facts(person) -> list[tuple[str, str]]:
+    """What a person's section states first: when capture after the opt-out began and ended,
+    how long it went on, how much of it there was."""
+    sessions = len(person.sessions)
+    return [
+        ("First flagged event", f"{when(person.first_ms)} ({after(person.first_delay_ms)})"),
+        ("Last flagged event", f"{when(person.last_ms)} ({after(person.last_delay_ms)})"),
+        ("Capture after the opt-out", duration(person.captured_after_ms)),
+        ("Flagged events", f"{person.flagged_events:,} in {sessions:,} session"
+                           f"{'s' if sessions != 1 else ''}"),
+        ("Undetermined events", f"{person.undetermined_events:,}"),
     ]
