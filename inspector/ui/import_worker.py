@@ -8,7 +8,6 @@ writes through its own cursor, never through the connection the UI thread reads 
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,11 +15,10 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QRunnable, Signal
 
 from inspector.core.cancel import CancelToken
-from inspector.core.errors import Cancelled, InspectorError
 from inspector.core.importer import ImportProgress, import_paths
 from inspector.core.store import Store
 
-log = logging.getLogger(__name__)
+from .workers import outcome
 
 
 class ImportSignals(QObject):
@@ -52,17 +50,16 @@ class ImportWorker(QRunnable):
 
     def run(self) -> None:
         try:
-            report = import_paths(self._con, self.paths, progress=self._on_progress,
-                                  cancel=self.token)
-        except Cancelled:
-            self.signals.cancelled.emit()
-        except InspectorError as exc:
-            self.signals.failed.emit(str(exc))
-        except Exception as exc:  # a bug: say so in one line, keep the traceback in the log
-            log.exception("import of %s failed", self.paths)
-            self.signals.failed.emit(f"internal error: {type(exc).__name__}: {exc}")
-        else:
-            self.signals.imported.emit(report)
+            how, value = outcome(
+                lambda: import_paths(self._con, self.paths, progress=self._on_progress,
+                                     cancel=self.token),
+                self.token, f"import of {self.paths}")
+            if how == "finished":
+                self.signals.imported.emit(value)
+            elif how == "failed":
+                self.signals.failed.emit(value)
+            else:
+                self.signals.cancelled.emit()
         finally:
             self._con.close()
             self._done.set()

@@ -11,7 +11,6 @@ outcome comes back as queued signals.
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -20,10 +19,9 @@ from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from inspector.core.cancel import CancelToken
-from inspector.core.errors import Cancelled, InspectorError
 from inspector.core.store import Store
 
-log = logging.getLogger(__name__)
+from .workers import outcome
 
 Progress = Callable[[float, str], None]
 TaskJob = Callable[[Any, Progress, CancelToken], Any]
@@ -50,19 +48,15 @@ class _TaskRunnable(QRunnable):
 
     def run(self) -> None:
         try:
-            result = self._job(self._con, self._signals.progress_changed.emit, self.token)
-        except Cancelled:
-            self._signals.cancelled.emit()
-        except InspectorError as exc:
-            self._signals.failed.emit(str(exc))
-        except Exception as exc:  # a bug: one line for the user, the traceback in the log
-            if self.token.cancelled:
-                self._signals.cancelled.emit()
+            how, value = outcome(
+                lambda: self._job(self._con, self._signals.progress_changed.emit, self.token),
+                self.token, self._name)
+            if how == "finished":
+                self._signals.finished.emit(value)
+            elif how == "failed":
+                self._signals.failed.emit(value)
             else:
-                log.exception("task %s failed", self._name)
-                self._signals.failed.emit(f"internal error: {type(exc).__name__}: {exc}")
-        else:
-            self._signals.finished.emit(result)
+                self._signals.cancelled.emit()
         finally:
             self._con.close()
             self.ended.set()

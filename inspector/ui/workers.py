@@ -34,6 +34,24 @@ MIN_POOL_THREADS = 6
 Job = Callable[..., Any]  # fn(token) or, with a database, fn(con, token)
 
 
+def outcome(call: Callable[[], Any], token: CancelToken, name: str) -> tuple[str, Any]:
+    """Run ``call`` on a worker thread and say how it ended, for its runnable to signal:
+    ``("finished", result)``, ``("cancelled", None)`` or ``("failed", one line)``. Errors a
+    person can act on come back as their message; a bug as one line, its traceback logged;
+    whatever a cancelled job raises counts as cancelled."""
+    try:
+        return "finished", call()
+    except Cancelled:
+        return "cancelled", None
+    except InspectorError as exc:
+        return "failed", str(exc)
+    except Exception as exc:
+        if token.cancelled:
+            return "cancelled", None
+        log.exception("background job %s failed", name)
+        return "failed", f"internal error: {type(exc).__name__}: {exc}"
+
+
 def ensure_pool_threads(minimum: int = MIN_POOL_THREADS) -> None:
     pool = QThreadPool.globalInstance()
     if pool.maxThreadCount() < minimum:
@@ -61,23 +79,19 @@ class _Runnable(QRunnable):
         self.ended = threading.Event()
 
     def run(self) -> None:
-        try:
+        def call() -> Any:
             self.token.check()
-            result = (self._job(self.token) if self._con is None
-                      else self._job(self._con, self.token))
-        except Cancelled:
-            self._signals.cancelled.emit(self.generation)
-        except InspectorError as exc:
-            self._signals.failed.emit(self.generation, str(exc))
-        except Exception as exc:  # a bug: one line for the user, the traceback in the log
-            if self.token.cancelled:
-                self._signals.cancelled.emit(self.generation)
+            return (self._job(self.token) if self._con is None
+                    else self._job(self._con, self.token))
+
+        try:
+            how, value = outcome(call, self.token, self._name)
+            if how == "finished":
+                self._signals.finished.emit(self.generation, value)
+            elif how == "failed":
+                self._signals.failed.emit(self.generation, value)
             else:
-                log.exception("background job %s failed", self._name)
-                self._signals.failed.emit(self.generation,
-                                          f"internal error: {type(exc).__name__}: {exc}")
-        else:
-            self._signals.finished.emit(self.generation, result)
+                self._signals.cancelled.emit(self.generation)
         finally:
             if self._con is not None:
                 self._con.close()
