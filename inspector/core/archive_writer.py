@@ -10,7 +10,8 @@ archive back and the database is as it was.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 
 import duckdb
 
@@ -30,6 +31,10 @@ MAX_PROBLEMS_PER_SOURCE = 1000
 #: DuckDB's JSON reader refuses objects larger than this; such files take the line-by-line path.
 #: DuckDB's default: a larger one makes its reader hold buffers that cost a second at close.
 BULK_MAX_OBJECT_BYTES = 16 * 1024 * 1024
+#: NDJSON files up to this size are inserted in memory and numbered by their row ids, which
+#: lets DuckDB parse on every core (peak memory about the file's size plus 300 MiB); larger
+#: files are numbered as the reader streams them (bounded memory, one parsing thread).
+BULK_IN_MEMORY_BYTES = 400 * 1024 * 1024
 
 EVENT_COLUMNS = ("session_id", "seq", "timestamp", "type", "source", "window_id", "data",
                  "byte_length")
@@ -145,17 +150,27 @@ class ArchiveWriter:
             return False
         aid = self.archive_id
         sid = "?" if forced else "coalesce(session_id, sessionId, ?)"
+        # DuckDB numbers rows WITH ORDINALITY on one thread only. A file small enough to hold
+        # is read on every thread instead, kept in memory (no optimistic writes, which an
+        # UPDATE would make DuckDB write twice) and numbered from its row ids, which follow
+        # the file's order (insertion order is preserved).
+        in_memory = os.path.getsize(path) <= BULK_IN_MEMORY_BYTES
+        seq, ordinality = ("0", "") if in_memory else ("ordinality - 1", "WITH ORDINALITY")
         self._begin()
         try:
-            self.con.execute(
-                f"INSERT INTO events SELECT {aid}, {sid}, ordinality - 1, timestamp, "
-                f"CASE WHEN type BETWEEN 0 AND 7 AND cv IS NULL AND strlen(data) <= ? "
-                f"AND NOT (type = 3 AND source IS NULL) THEN type END, "
-                f"source, NULL, data, strlen(data) FROM ("
-                f"  SELECT *, {_SOURCE_SQL} AS source FROM read_ndjson(?, "
-                f"  columns = {_BULK_COLUMNS}, compression = 'none', "
-                f"  maximum_object_size = {min(max_object_bytes, BULK_MAX_OBJECT_BYTES)}) "
-                f"  WITH ORDINALITY)", [session_id, max_object_bytes, path])
+            with _optimistic_writes(self.con, not in_memory):
+                self.con.execute(
+                    f"INSERT INTO events SELECT {aid}, {sid}, {seq}, timestamp, "
+                    f"CASE WHEN type BETWEEN 0 AND 7 AND cv IS NULL AND strlen(data) <= ? "
+                    f"AND NOT (type = 3 AND source IS NULL) THEN type END, "
+                    f"source, NULL, data, strlen(data) FROM ("
+                    f"  SELECT *, {_SOURCE_SQL} AS source FROM read_ndjson(?, "
+                    f"  columns = {_BULK_COLUMNS}, compression = 'none', "
+                    f"  maximum_object_size = {min(max_object_bytes, BULK_MAX_OBJECT_BYTES)}) "
+                    f"  {ordinality})", [session_id, max_object_bytes, path])
+            if in_memory:
+                self.con.execute("UPDATE events SET seq = rowid - (SELECT min(rowid) FROM events "
+                                 "WHERE archive_id = ?) WHERE archive_id = ?", [aid, aid])
         except duckdb.InterruptException:
             self.abort()
             self.cancel.check()
@@ -320,6 +335,26 @@ class ArchiveWriter:
             self.con.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
 
 
+@contextlib.contextmanager
+def _optimistic_writes(con: duckdb.DuckDBPyConnection, enabled: bool) -> Iterator[None]:
+    """DuckDB's ``enable_optimistic_write`` (a database-wide setting) for one statement.
+
+    Set and restored through a cursor of its own: an interrupt (Cancel) left pending on ``con``
+    must not stop the restore.
+    """
+    settings = con.cursor()
+    try:
+        before = settings.execute(
+            "SELECT current_setting('enable_optimistic_write')").fetchone()[0]
+        if before != enabled:
+            settings.execute(f"SET GLOBAL enable_optimistic_write = {str(enabled).lower()}")
+        try:
+            yield
+        finally:
+            if before != enabled:
+                settings.execute(f"SET GLOBAL enable_optimistic_write = {str(before).lower()}")
+    finally:
+        settings.close()
 
 
 def _arrow_batch(rows: dict[str, list]):

@@ -12,6 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from inspector.core import archive_writer
 from inspector.core.cancel import CancelToken
 from inspector.core.errors import Cancelled
 from inspector.core.importer import import_paths
@@ -34,17 +35,30 @@ def numbered_events(n: int, *, shuffle_time: bool = True, seed: int = 3) -> list
     return events
 
 
-def test_bulk_path_keeps_source_order_as_seq(tmp_path: Path) -> None:
+@pytest.mark.parametrize("numbering", ["in memory", "streamed"])
+def test_bulk_path_keeps_source_order_as_seq(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                             numbering: str) -> None:
+    if numbering == "streamed":  # what a file too large to hold in memory takes
+        monkeypatch.setattr(archive_writer, "BULK_IN_MEMORY_BYTES", 0)
     # Large enough for DuckDB to split the file into several buffers read in parallel.
     path = write_ndjson(tmp_path / "big.ndjson", numbered_events(150_000))
+    earlier = write_ndjson(tmp_path / "earlier.ndjson", numbered_events(5_000, seed=4))
     with Store(tmp_path / "db.duckdb") as store:
+        import_paths(store, [earlier])  # rows before ours, some deleted: row ids with holes
+        store.con.execute("DELETE FROM events WHERE seq % 3 = 0")
         report = import_paths(store, [path])
         assert report.archives[0].status == "imported"
         assert report.archives[0].events == 150_000
+        aid = report.archives[0].archive_id
         wrong = store.con.execute(
-            "SELECT count(*) FROM events WHERE seq <> CAST(data->>'$.i' AS BIGINT)").fetchone()[0]
+            "SELECT count(*) FROM events WHERE archive_id = ? "
+            "AND seq <> CAST(data->>'$.i' AS BIGINT)", [aid]).fetchone()[0]
         assert wrong == 0
-        assert store.con.execute("SELECT min(seq), max(seq) FROM events").fetchone() == (0, 149_999)
+        assert store.con.execute("SELECT min(seq), max(seq) FROM events WHERE archive_id = ?",
+                                 [aid]).fetchone() == (0, 149_999)
+        # DuckDB's database-wide setting is as it was
+        assert store.con.execute(
+            "SELECT current_setting('enable_optimistic_write')").fetchone() == (True,)
 
 
 def test_bulk_and_line_paths_store_the_same_rows(tmp_path: Path) -> None:
