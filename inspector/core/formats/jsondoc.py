@@ -8,8 +8,10 @@ of event objects?" of a 2 MB single-line export and of an indented one alike.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -167,8 +169,57 @@ def _skip_value(buffer: bytes, at: int) -> int | None:
     return match.start() if match else None
 
 
+class KeptDocuments:
+    """Documents :func:`load` parsed while this is the current :func:`kept_documents`."""
+
+    def __init__(self) -> None:
+        self._documents: dict[tuple[str, int], Any] = {}
+        self._open = True
+
+    def close(self) -> None:
+        """Drop what is kept, and keep nothing more."""
+        self._open = False
+        self._documents.clear()
+
+
+_KEPT: ContextVar[KeptDocuments | None] = ContextVar("kept_documents", default=None)
+
+
+@contextlib.contextmanager
+def kept_documents() -> Iterator[KeptDocuments]:
+    """Within, each document :func:`load` parses is kept, and a later reading of the same
+    source (by name and size) is given the same parsed document instead of parsing it again.
+
+    For work that reads its input twice (a redaction: once to import it, once to write the
+    copy), which owns the objects in between: they are the same ones, so whoever changes them
+    changes them for the next reading too. Parsing a large document (and freeing it) takes
+    longer than anything else done with it.
+    """
+    kept = KeptDocuments()
+    token = _KEPT.set(kept)
+    try:
+        yield kept
+    finally:
+        _KEPT.reset(token)
+        kept.close()
+
+
 def load(source: Source) -> Any:
     """The whole decompressed source parsed as one JSON document, or an InputError with a place."""
+    kept = _KEPT.get()
+    if kept is None or not kept._open:
+        return _parse(source)
+    key = (source.name, source.stored_size)
+    document = kept._documents.get(key, _MISSING)
+    if document is _MISSING:
+        document = kept._documents[key] = _parse(source)
+    return document
+
+
+_MISSING = object()
+
+
+def _parse(source: Source) -> Any:
     content = source.read_all()
     try:
         return orjson.loads(content)

@@ -19,7 +19,7 @@ import orjson
 from ..errors import InputError
 from ..records import RecordError, SessionMeta, Sink, parse_consent, parse_identity
 from ..sources import DEFAULT_LIMITS, Limits, Source, ZipArchive, member_problem
-from . import json_lines, rrweb_ndjson, sniff
+from . import json_lines, jsondoc, rrweb_ndjson, sniff
 
 NAME = "replay-archive"
 MANIFEST = "manifest.json"
@@ -176,10 +176,7 @@ def _opt_str(value: Any) -> str | None:
 def _read_session_file(source: Source, sink: Sink, session_id: str) -> None:
     found = sniff(source)
     if found.stripped[:1] == b"[" and not found.lines_of_json:
-        try:
-            events = orjson.loads(source.read_all())
-        except orjson.JSONDecodeError as exc:
-            raise InputError(f"is not valid JSON ({exc})", path=source.name) from exc
+        events = jsondoc.load(source)
         if not isinstance(events, list):
             raise InputError("is not a JSON array of events", path=source.name)
         for index, event in enumerate(events):

@@ -36,7 +36,7 @@ from ..audit.keys import IdentityGraph
 from ..audit.ledger import CONSENT, IDENTITIES, add_records_file
 from ..cancel import CancelToken
 from ..errors import Cancelled, InputError, SkipFile, UsageError
-from ..formats import replay_archive
+from ..formats import jsondoc, replay_archive
 from ..gcpause import no_cycle_collection
 from ..importer import ImportProgress, import_paths
 from ..sources import Source, is_zip
@@ -204,7 +204,9 @@ class _Redaction:
 
     def run(self, consent: list[Path], identities: list[Path], target: output.Target, *,
             force: bool) -> RedactionResult:
-        with scratch_store(self.work) as store:
+        # The import's parsed documents are the writing's: a large one takes longer to parse
+        # (and free) than anything done with it. Dropped before the copy is read back.
+        with scratch_store(self.work) as store, jsondoc.kept_documents() as documents:
             archive, added = self._import(store, consent, identities)
             con = store.cursor()
             remove_interrupt = self.cancel.on_cancel(con.interrupt)
@@ -213,7 +215,7 @@ class _Redaction:
                 flagging.run(con, IdentityGraph.load(con), self.tolerance_ms, cancel=self.cancel)
                 plan = build_plan(con, archive.archive_id)
                 self.progress("auditing", 1.0)
-                return self._write(con, plan, archive, added, target, force=force)
+                return self._write(con, plan, archive, added, target, documents, force=force)
             finally:
                 remove_interrupt()
                 con.close()
@@ -236,7 +238,8 @@ class _Redaction:
 
     # -- the copy ---------------------------------------------------------------------------------
     def _write(self, con: duckdb.DuckDBPyConnection, plan: Plan, archive, added: dict,
-               target: output.Target, *, force: bool) -> RedactionResult:
+               target: output.Target, documents: jsondoc.KeptDocuments, *,
+               force: bool) -> RedactionResult:
         pseudonymizer = self.pseudonymizer
         if pseudonymizer is not None:
             pseudonymizer.know_keys(ledger_module.all_keys(con))
@@ -260,6 +263,7 @@ class _Redaction:
                 raise InputError(str(exc)) from exc
             sink.finish()
             container.finish(self.cancel)
+            documents.close()
             self.progress("writing", 0.7)
             written = container.written
             kept = {sid: p for sid, p in plan.sessions.items() if written[sid]}
