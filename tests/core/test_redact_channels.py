@@ -9,11 +9,16 @@ digit runs in CSS would break the page.
 
 from __future__ import annotations
 
+import re
+
+import duckdb
 import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inspector.cli import main
 from inspector.core.redact import redact
-from inspector.core.redact.codec import decode
+from inspector.core.redact.codec import NUMBERS_ONLY_PATTERN, _numbers_only, decode
 
 from .test_audit_support import T, click, meta, moves, scroll
 from .test_redact_support import (
@@ -117,3 +122,31 @@ def test_numbers_only_tells_plain_pointer_events_from_ones_with_text():
         meta(T),
     ]
     assert not any(decode(event).numbers_only() for event in not_plain)
+    # The stored text tells the same without parsing (plan.mark_numbers_only): never "numbers
+    # only" where the walk says otherwise, and DuckDB's RE2 reads the pattern as Python does.
+    texts = [orjson.dumps(event["data"]).decode() for event in plain + not_plain]
+    matches = [re.fullmatch(NUMBERS_ONLY_PATTERN, text) is not None for text in texts]
+    assert matches == [True] * len(plain) + [False] * len(not_plain)
+    con = duckdb.connect()
+    assert [con.execute("SELECT regexp_full_match(?, ?)", [text, NUMBERS_ONLY_PATTERN])
+            .fetchone()[0] for text in texts] == matches
+
+
+_numbers = st.one_of(st.integers(-2_000_000, 2_000_000),
+                     st.floats(-2e6, 2e6, allow_nan=False, allow_infinity=False),
+                     st.sampled_from([999_999.999_999_999_9, -999_999.5, 1e-7, 0.1, -0.0]))
+_keys = st.sampled_from(["x", "y", "id", "source", "timeOffset", "positions", "end", "text",
+                         "label"])
+_flat = st.dictionaries(_keys, st.one_of(_numbers, st.booleans(), st.none(), st.text(max_size=3)),
+                        max_size=4)
+_data = st.dictionaries(_keys, st.one_of(_numbers, st.lists(_flat, max_size=3),
+                                         st.lists(_numbers, max_size=2), _flat,
+                                         st.text(max_size=3)), max_size=4)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_data)
+def test_numbers_only_pattern_never_claims_what_the_walk_denies(data):
+    text = orjson.dumps(data).decode()
+    if re.fullmatch(NUMBERS_ONLY_PATTERN, text):
+        assert _numbers_only(orjson.loads(text))

@@ -47,7 +47,7 @@ from . import record as record_module
 from .containers import ArchiveContainer, Container, FileContainer
 from .editor import Editor
 from .masking import EventMasker, FieldJudge, FieldVerdict, Leaves
-from .plan import DriftError, Plan, build_plan
+from .plan import DriftError, Plan, build_plan, mark_numbers_only
 from .pseudonym import MIN_KEY_IN_TEXT, Pseudonymizer
 from .scratch import scratch_store
 from .stream import RedactionSink
@@ -247,6 +247,7 @@ class _Redaction:
         verdicts: dict = {}
         if self.mask_pii or pseudonymizer is not None:
             verdicts = _judge_fields(con, plan.archive_id, self.cancel)
+            mark_numbers_only(con, plan)
             leaves = Leaves(mask=self.mask_pii, pseudonymizer=pseudonymizer)
             masker = EventMasker(leaves, verdicts)
             collector = ValueCollector(kinds=None if self.mask_pii else ("email",))

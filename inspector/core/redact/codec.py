@@ -72,6 +72,10 @@ class Decoded:
             self._numbers_only = _numbers_only(self.data)
         return self._numbers_only
 
+    def known_numbers_only(self) -> None:
+        """What :meth:`numbers_only` would find, known from elsewhere (the stored text)."""
+        self._numbers_only = True
+
 
 def decode(record: Any) -> Decoded:
     """The event as the import sees it; raises RecordError exactly when the import does."""
@@ -157,6 +161,27 @@ def _numbers_only(data: Any) -> bool:
         elif (kind is not int and kind is not float) or not -_BIG_NUMBER < value < _BIG_NUMBER:
             return False
     return True
+
+
+def _numbers_only_pattern() -> str:
+    """A regular expression (RE2 and Python) matching the compact JSON text of data that
+    :func:`_numbers_only` accepts: whole or not at all, so a match is certain and a miss
+    (spaces, exponents, escapes the store's serialiser does not write) leaves it to Python.
+
+    Numbers are plain decimals below 1,000,000 in magnitude: an integer part of up to five
+    digits with any fraction, or of six digits with up to eight fraction digits (more could
+    round a float up to 1,000,000).
+    """
+    key = "(?:" + "|".join(sorted(_NUMBER_KEYS)) + ")"
+    number = r"-?(?:(?:0|[1-9][0-9]{0,4})(?:\.[0-9]+)?|[1-9][0-9]{5}(?:\.[0-9]{1,8})?)"
+    flat = rf'\{{(?:"{key}":{number}(?:,"{key}":{number})*)?\}}'
+    items = rf"\[(?:{flat}(?:,{flat})*)?\]"
+    member = rf'"{key}":(?:{number}|{items})'
+    return rf"\{{(?:{member}(?:,{member})*)?\}}"
+
+
+#: Data known to be numbers only from its stored text (see :func:`_numbers_only_pattern`).
+NUMBERS_ONLY_PATTERN = _numbers_only_pattern()
 
 
 def encode(decoded: Decoded, data: Any) -> Any:

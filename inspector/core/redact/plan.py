@@ -24,6 +24,7 @@ import duckdb
 
 from ..audit.flagging import MOVE_SOURCES
 from ..errors import InspectorError
+from .codec import NUMBERS_ONLY_PATTERN
 from .integrity import DOM_SOURCES
 
 # Flagged move batches with a position outside every interval, by the audit's own instants
@@ -65,6 +66,9 @@ class SessionPlan:
     tracked: bool = False
     first_removed: int | None = None
     dom_seqs: frozenset[int] = frozenset()
+    #: Seqs of events whose stored data is numbers only (:func:`mark_numbers_only`; filled
+    #: when every event is looked at, for masking or the final check).
+    numbers_only: frozenset[int] = frozenset()
 
 
 @dataclass
@@ -162,3 +166,14 @@ def _mark_tracked(con: duckdb.DuckDBPyConnection, archive_id: int,
         plan = sessions[sid]
         plan.tracked = True
         plan.dom_seqs = frozenset(seq for (seq,) in rows)
+
+
+def mark_numbers_only(con: duckdb.DuckDBPyConnection, plan: Plan) -> None:
+    """Each session's events whose data the store shows to hold numbers only: one regular
+    expression over the stored text in DuckDB, instead of a walk of each parsed event."""
+    for session_id, seqs in con.execute(
+            "SELECT session_id, list(seq) FROM events WHERE archive_id = ? "
+            "AND regexp_full_match(data, ?) GROUP BY session_id",
+            [plan.archive_id, NUMBERS_ONLY_PATTERN]).fetchall():
+        if session_id in plan.sessions:
+            plan.sessions[session_id].numbers_only = frozenset(seqs)

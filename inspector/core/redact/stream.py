@@ -62,6 +62,8 @@ class RedactionSink:
             sums = self._sums[session_id] = [0, 0]
         sums[0] += decoded.timestamp or 0
         sums[1] += decoded.type * (seq + 1)
+        if seq in plan.numbers_only:
+            decoded.known_numbers_only()
         removed = plan.removed.get(seq)
         if removed is not None and removed != decoded.type:
             raise DriftError(f"event {seq} of session {session_id!r} is of type "
