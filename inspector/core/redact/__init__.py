@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -210,13 +211,25 @@ class _Redaction:
             archive, added = self._import(store, consent, identities)
             con = store.cursor()
             remove_interrupt = self.cancel.on_cancel(con.interrupt)
+            judging = None
             try:
                 self.progress("auditing", 0.0)
+                if self.mask_pii or self.pseudonymizer is not None:
+                    # Pass 1 of masking needs only the stored events: it reads them in Python
+                    # on a thread of its own while DuckDB audits, which leaves Python free.
+                    judging = _Judging(store, archive.archive_id, self.cancel)
                 flagging.run(con, IdentityGraph.load(con), self.tolerance_ms, cancel=self.cancel)
                 plan = build_plan(con, archive.archive_id)
+                verdicts = None
+                if judging is not None:
+                    mark_numbers_only(con, plan)
+                    verdicts = judging.result()
                 self.progress("auditing", 1.0)
-                return self._write(con, plan, archive, added, target, documents, force=force)
+                return self._write(con, plan, archive, added, target, documents, verdicts,
+                                   force=force)
             finally:
+                if judging is not None:
+                    judging.stop()
                 remove_interrupt()
                 con.close()
 
@@ -238,16 +251,17 @@ class _Redaction:
 
     # -- the copy ---------------------------------------------------------------------------------
     def _write(self, con: duckdb.DuckDBPyConnection, plan: Plan, archive, added: dict,
-               target: output.Target, documents: jsondoc.KeptDocuments, *,
-               force: bool) -> RedactionResult:
+               target: output.Target, documents: jsondoc.KeptDocuments,
+               verdicts: dict[Any, FieldVerdict] | None, *, force: bool) -> RedactionResult:
+        """``verdicts``: the sensitive fields (pass 1 of masking), when masking or
+        pseudonymising."""
         pseudonymizer = self.pseudonymizer
         if pseudonymizer is not None:
             pseudonymizer.know_keys(ledger_module.all_keys(con))
         leaves = masker = collector = None
-        verdicts: dict = {}
-        if self.mask_pii or pseudonymizer is not None:
-            verdicts = _judge_fields(con, plan.archive_id, self.cancel)
-            mark_numbers_only(con, plan)
+        if verdicts is None:
+            verdicts = {}
+        else:
             leaves = Leaves(mask=self.mask_pii, pseudonymizer=pseudonymizer)
             masker = EventMasker(leaves, verdicts)
             collector = ValueCollector(kinds=None if self.mask_pii else ("email",))
@@ -393,6 +407,40 @@ class _Redaction:
 def _section(counts: Counter[str], prefix: str) -> dict[str, int]:
     return {name[len(prefix):]: count for name, count in sorted(counts.items())
             if name.startswith(prefix) and count}
+
+
+class _Judging:
+    """:func:`_judge_fields` on a thread of its own, reading through a cursor of its own."""
+
+    def __init__(self, store: Store, archive_id: int, cancel: CancelToken) -> None:
+        self._cursor = store.cursor()
+        self._remove_interrupt = cancel.on_cancel(self._cursor.interrupt)
+        self._verdicts: dict | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(archive_id, cancel),
+                                        name="judge-fields", daemon=True)
+        self._thread.start()
+
+    def _run(self, archive_id: int, cancel: CancelToken) -> None:
+        try:
+            self._verdicts = _judge_fields(self._cursor, archive_id, cancel)
+        except BaseException as exc:  # given to the caller by result()
+            self._error = exc
+
+    def result(self) -> dict:
+        self.stop()
+        if self._error is not None:
+            raise self._error
+        assert self._verdicts is not None
+        return self._verdicts
+
+    def stop(self) -> None:
+        """Wait for the thread (a cancel ends it at its next batch) and close its cursor."""
+        self._thread.join()
+        if self._cursor is not None:
+            self._remove_interrupt()
+            self._cursor.close()
+            self._cursor = None
 
 
 def _judge_fields(con: duckdb.DuckDBPyConnection, archive_id: int,
