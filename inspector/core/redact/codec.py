@@ -26,6 +26,7 @@ from ..records import (
     EVENT_TYPES,
     PACKER_MARK,
     POSTHOG_COMPRESSION,
+    SECONDS_THRESHOLD,
     decompress_posthog,
     normalize_event,
     parse_instant,
@@ -116,7 +117,9 @@ def _accepted(event: Any) -> tuple[int, int | None, int | None] | None:
     kind = event.get("type")
     if type(kind) is not int or kind not in EVENT_TYPES:
         return None
-    timestamp = parse_instant(event.get("timestamp"))[0]
+    timestamp = event.get("timestamp")
+    if type(timestamp) is not int or timestamp < SECONDS_THRESHOLD:  # else: as it is
+        timestamp = parse_instant(timestamp)[0]
     data = event.get("data")
     if type(data) is dict:
         source = data.get("source")

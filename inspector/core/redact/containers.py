@@ -133,7 +133,9 @@ class ArchiveContainer(Container):
             if records:
                 (self.root / name).write_bytes(b"".join(orjson.dumps(r) + b"\n"
                                                          for r in records))
-        record["files"] = record_module.file_hashes(self.root, skip=(record_module.MEMBER,))
+        record["files"] = record_module.file_hashes(
+            self.root, skip=(record_module.MEMBER,),
+            known={entry["path"]: entry["sha256"] for entry in sessions})
         record_module.write(self.root / record_module.MEMBER, record)
         if self.is_zip:
             self._pack()

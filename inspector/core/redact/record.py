@@ -37,15 +37,18 @@ MEMBER = "redaction.json"
 TOOL = f"session-replay-inspector {__version__}"
 
 
-def file_hashes(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, str]:
-    """sha256 of every file under ``root`` (or of ``root`` itself), by posix relative path."""
+def file_hashes(root: Path, *, skip: tuple[str, ...] = (),
+                known: dict[str, str] | None = None) -> dict[str, str]:
+    """sha256 of every file under ``root`` (or of ``root`` itself), by posix relative path;
+    ``known``: hashes of files just taken by the caller, not read again."""
     if root.is_file():
         return {root.name: sha256_file(root)}
+    known = known or {}
     out = {}
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
         name = path.relative_to(root).as_posix()
         if name not in skip:
-            out[name] = sha256_file(path)
+            out[name] = known[name] if name in known else sha256_file(path)
     return out
 
 

@@ -68,6 +68,9 @@ class FileJob:
     def verdict(self, location: str, record: Any, verdict: Any, session_id: str) -> None:
         if verdict is not DROP:
             self.written[session_id] += 1
+        if self.mode == "document":
+            self._slots.append((verdict, record))
+            return
         if self.mode is None:
             self.mode = "lines" if self._line_of(location) else "document"
         if self.mode == "document":
