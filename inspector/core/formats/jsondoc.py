@@ -204,6 +204,13 @@ def kept_documents() -> Iterator[KeptDocuments]:
         kept.close()
 
 
+def is_kept(source: Source) -> bool:
+    """Whether :func:`load` would give ``source``'s document as an earlier reading parsed it."""
+    kept = _KEPT.get()
+    return kept is not None and kept._open and \
+        (source.name, source.stored_size) in kept._documents
+
+
 def load(source: Source) -> Any:
     """The whole decompressed source parsed as one JSON document, or an InputError with a place."""
     kept = _KEPT.get()
