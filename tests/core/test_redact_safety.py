@@ -16,12 +16,14 @@ from urllib.parse import quote
 
 import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from inspector.cli import main
 from inspector.core.cancel import CancelToken
 from inspector.core.errors import Cancelled, InspectorError, UsageError
 from inspector.core.redact import RedactionFailed, redact
-from inspector.core.redact.verify import ExpectedSession, verify
+from inspector.core.redact.verify import ExpectedSession, _found, forms, verify
 
 from .test_audit_support import T, click, link, meta, opt_out
 from .test_redact_support import (
@@ -291,6 +293,24 @@ def test_verify_refuses_a_copy_that_still_holds_personal_data(tmp_path):
     _verify(tmp_path, escaped, expected)
     with pytest.raises(RedactionFailed, match="1 personal-data values"):
         _verify(tmp_path, escaped, expected, values={EMAIL})
+
+
+_value = st.text(alphabet="ab@.%c &", min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sets(_value, max_size=6), st.text(alphabet="ab@.%c4 &;#x\\u0", max_size=60))
+def test_one_pass_search_finds_what_a_search_per_form_finds(values, haystack):
+    haystack = haystack.lower()
+    expected = {v for v in values if any(form in haystack for form in forms(v))}
+    assert _found(values, haystack) == expected
+
+
+def test_one_pass_search_counts_values_sharing_a_form():
+    haystack = f"x {EMAIL.replace('@', '%40')} y"
+    assert _found({EMAIL, EMAIL.upper(), "nobody@else.example"}, haystack) == \
+        {EMAIL, EMAIL.upper()}
+    assert _found(set(), haystack) == set()
 
 
 def test_verify_refuses_a_copy_holding_the_key_or_other_events(tmp_path):
