@@ -18,7 +18,7 @@ from inspector.core.cancel import CancelToken
 from inspector.core.importer import ImportProgress, import_paths
 from inspector.core.store import Store
 
-from .workers import outcome
+from .workers import signal_outcome
 
 
 class ImportSignals(QObject):
@@ -50,16 +50,11 @@ class ImportWorker(QRunnable):
 
     def run(self) -> None:
         try:
-            how, value = outcome(
+            signal_outcome(
                 lambda: import_paths(self._con, self.paths, progress=self._on_progress,
                                      cancel=self.token),
-                self.token, f"import of {self.paths}")
-            if how == "finished":
-                self.signals.imported.emit(value)
-            elif how == "failed":
-                self.signals.failed.emit(value)
-            else:
-                self.signals.cancelled.emit()
+                self.token, f"import of {self.paths}", finished=self.signals.imported.emit,
+                failed=self.signals.failed.emit, cancelled=self.signals.cancelled.emit)
         finally:
             self._con.close()
             self._done.set()

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 from inspector.core.cancel import CancelToken
 from inspector.core.store import Store
 
-from .workers import outcome
+from .workers import signal_outcome
 
 Progress = Callable[[float, str], None]
 TaskJob = Callable[[Any, Progress, CancelToken], Any]
@@ -48,15 +48,10 @@ class _TaskRunnable(QRunnable):
 
     def run(self) -> None:
         try:
-            how, value = outcome(
+            signal_outcome(
                 lambda: self._job(self._con, self._signals.progress_changed.emit, self.token),
-                self.token, self._name)
-            if how == "finished":
-                self._signals.finished.emit(value)
-            elif how == "failed":
-                self._signals.failed.emit(value)
-            else:
-                self._signals.cancelled.emit()
+                self.token, self._name, finished=self._signals.finished.emit,
+                failed=self._signals.failed.emit, cancelled=self._signals.cancelled.emit)
         finally:
             self._con.close()
             self.ended.set()

@@ -34,22 +34,27 @@ MIN_POOL_THREADS = 6
 Job = Callable[..., Any]  # fn(token) or, with a database, fn(con, token)
 
 
-def outcome(call: Callable[[], Any], token: CancelToken, name: str) -> tuple[str, Any]:
-    """Run ``call`` on a worker thread and say how it ended, for its runnable to signal:
-    ``("finished", result)``, ``("cancelled", None)`` or ``("failed", one line)``. Errors a
-    person can act on come back as their message; a bug as one line, its traceback logged;
-    whatever a cancelled job raises counts as cancelled."""
+def signal_outcome(call: Callable[[], Any], token: CancelToken, name: str, *,
+                   finished: Callable[[Any], Any], failed: Callable[[str], Any],
+                   cancelled: Callable[[], Any]) -> None:
+    """Run ``call`` on a worker thread and signal how it ended: ``finished(result)``,
+    ``cancelled()`` or ``failed(one line)``. Errors a person can act on come back as their
+    message; a bug as one line, its traceback logged; whatever a cancelled job raises counts
+    as cancelled."""
     try:
-        return "finished", call()
+        result = call()
     except Cancelled:
-        return "cancelled", None
+        cancelled()
     except InspectorError as exc:
-        return "failed", str(exc)
+        failed(str(exc))
     except Exception as exc:
         if token.cancelled:
-            return "cancelled", None
-        log.exception("background job %s failed", name)
-        return "failed", f"internal error: {type(exc).__name__}: {exc}"
+            cancelled()
+        else:
+            log.exception("background job %s failed", name)
+            failed(f"internal error: {type(exc).__name__}: {exc}")
+    else:
+        finished(result)
 
 
 def ensure_pool_threads(minimum: int = MIN_POOL_THREADS) -> None:
@@ -85,13 +90,11 @@ class _Runnable(QRunnable):
                     else self._job(self._con, self.token))
 
         try:
-            how, value = outcome(call, self.token, self._name)
-            if how == "finished":
-                self._signals.finished.emit(self.generation, value)
-            elif how == "failed":
-                self._signals.failed.emit(self.generation, value)
-            else:
-                self._signals.cancelled.emit(self.generation)
+            signals, generation = self._signals, self.generation
+            signal_outcome(call, self.token, self._name,
+                           finished=lambda value: signals.finished.emit(generation, value),
+                           failed=lambda message: signals.failed.emit(generation, message),
+                           cancelled=lambda: signals.cancelled.emit(generation))
         finally:
             if self._con is not None:
                 self._con.close()
