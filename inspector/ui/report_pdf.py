@@ -39,6 +39,7 @@ from inspector.core.report.chart import WIDTH as CHART_WIDTH
 from inspector.core.report.model import Person
 from inspector.core.report.text import (
     SUBTITLE,
+    captured,
     duration,
     key_figures,
     person_facts,
@@ -331,10 +332,7 @@ def _person(p: Person, chart: tuple | None, *, first: bool) -> str:
     out.append("".join(f'<p style="margin: {6 if i == 0 else 1}pt 0 1pt 0;"><b>{_e(k)}:</b> '
                        f"{_e(v)}</p>" for i, (k, v) in enumerate(facts)))
     out.append(_h4("Captured after the opt-out"))
-    categories = ", ".join(f"{label} {count:,}" for label, count in p.by_category) or "none"
-    found = ", ".join(f"{label} \u00d7{count:,}" for label, count in p.pii) or "none found"
-    out.append(f"<p><b>Categories:</b> {_e(categories)}</p>")
-    out.append(f"<p><b>Personal data (masked; kinds and occurrences):</b> {_e(found)}</p>")
+    out.extend(f"<p><b>{_e(k)}:</b> {_e(v)}</p>" for k, v in captured(p))
     if p.pages:
         out.append("<p><b>Pages visited (query values hidden):</b> "
                    + ", ".join(_mono(page) for page in p.pages) + "</p>")

@@ -23,6 +23,7 @@ from inspector.core.pii.mask import (
     mask_text,
     mask_url,
     scan_json,
+    unique_key,
 )
 from inspector.core.pii.names import name_kind, secret_key_kind, sensitive_field
 
@@ -43,4 +44,5 @@ __all__ = [
     "scan_json",
     "secret_key_kind",
     "sensitive_field",
+    "unique_key",
 ]

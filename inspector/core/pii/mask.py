@@ -232,12 +232,18 @@ def _dict(value: dict, counts: Counter[str], *, mask: bool) -> Any:
         new_key = _count(mask_text(key), counts) if label else key
         masked_item = _walk(item, label, counts, mask=mask)
         if mask:
-            unique, n = new_key, 1
-            while unique in out:
-                n += 1
-                unique = f"{new_key} {n}"
-            out[unique] = masked_item
+            out[unique_key(out, new_key)] = masked_item
     return out if mask else value
+
+
+def unique_key(taken: dict, key: Any) -> Any:
+    """``key``, or ``"key 2"``, ``"key 3"``... when keys masked alike (two addresses that both
+    became ``[EMAIL]``) would otherwise overwrite each other's values."""
+    unique, n = key, 1
+    while unique in taken:
+        n += 1
+        unique = f"{key} {n}"
+    return unique
 
 
 def embedded_json(text: str) -> dict | list | None:

@@ -257,11 +257,7 @@ class Leaves:
                 else:
                     new_item = self.value(item, channel, name if isinstance(name, str) else "")
                 changed |= new_name is not name or new_item is not item
-                unique, n = new_name, 1
-                while unique in out:
-                    n += 1
-                    unique = f"{new_name} {n}"
-                out[unique] = new_item
+                out[pii.unique_key(out, new_name)] = new_item
             return out if changed else value
         if isinstance(value, list):
             items = [self.value(item, channel, key) for item in value]

@@ -11,7 +11,7 @@ from html import escape
 
 from .chart import chart_svg
 from .model import SECTIONS, Person, Report
-from .text import SUBTITLE, duration, key_figures, person_facts, size, span, when
+from .text import SUBTITLE, captured, duration, key_figures, person_facts, size, span, when
 
 _CSS = """
 :root { --ink: #1f2328; --muted: #59636e; --line: #d8dee4; --soft: #f6f8fa; --red: #b42318;
@@ -192,10 +192,7 @@ def _person(p: Person) -> str:
     out.append('<div class="facts">' + "".join(
         f"<div><b>{_e(k)}:</b> {_e(v)}</div>" for k, v in facts) + "</div>")
     out.append("<h4>Captured after the opt-out</h4>")
-    categories = ", ".join(f"{label} {count:,}" for label, count in p.by_category) or "none"
-    found = ", ".join(f"{label} \u00d7{count:,}" for label, count in p.pii) or "none found"
-    out.append(f"<p><b>Categories:</b> {_e(categories)}</p>")
-    out.append(f"<p><b>Personal data (masked; kinds and occurrences):</b> {_e(found)}</p>")
+    out.extend(f"<p><b>{_e(k)}:</b> {_e(v)}</p>" for k, v in captured(p))
     if p.pages:
         out.append("<p><b>Pages visited (query values hidden):</b></p><ul class=\"plain\">"
                    + "".join(f'<li class="mono">{_e(page)}</li>' for page in p.pages)

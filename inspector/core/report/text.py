@@ -6,7 +6,8 @@ from datetime import UTC, datetime
 
 from ..audit.report import duration
 
-__all__ = ["SUBTITLE", "after", "duration", "key_figures", "person_facts", "size", "span", "when"]
+__all__ = ["SUBTITLE", "after", "captured", "duration", "key_figures", "person_facts", "size",
+           "span", "when"]
 
 #: What the report is, under its title.
 SUBTITLE = ("Events recorded in session replays after the person recorded had opted out. "
@@ -75,3 +76,12 @@ def person_facts(person) -> list[tuple[str, str]]:
                            f"{'s' if sessions != 1 else ''}"),
         ("Undetermined events", f"{person.undetermined_events:,}"),
     ]
+
+
+def captured(person) -> list[tuple[str, str]]:
+    """What a person's "Captured after the opt-out" states: the flagged events by category,
+    and the personal data in them by kind (counts only, no value)."""
+    categories = ", ".join(f"{label} {count:,}" for label, count in person.by_category)
+    found = ", ".join(f"{label} \u00d7{count:,}" for label, count in person.pii)
+    return [("Categories", categories or "none"),
+            ("Personal data (masked; kinds and occurrences)", found or "none found")]
