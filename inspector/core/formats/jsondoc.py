@@ -170,11 +170,23 @@ def _skip_value(buffer: bytes, at: int) -> int | None:
 
 
 class KeptDocuments:
-    """Documents :func:`load` parsed while this is the current :func:`kept_documents`."""
+    """Documents :func:`load` parsed while this is the current :func:`kept_documents`,
+    by source name and size."""
 
     def __init__(self) -> None:
         self._documents: dict[tuple[str, int], Any] = {}
         self._open = True
+
+    def holds(self, source: Source) -> bool:
+        return self._open and _key(source) in self._documents
+
+    def load(self, source: Source) -> Any:
+        if not self._open:
+            return _parse(source)
+        key = _key(source)
+        if key not in self._documents:
+            self._documents[key] = _parse(source)
+        return self._documents[key]
 
     def close(self) -> None:
         """Drop what is kept, and keep nothing more."""
@@ -207,23 +219,17 @@ def kept_documents() -> Iterator[KeptDocuments]:
 def is_kept(source: Source) -> bool:
     """Whether :func:`load` would give ``source``'s document as an earlier reading parsed it."""
     kept = _KEPT.get()
-    return kept is not None and kept._open and \
-        (source.name, source.stored_size) in kept._documents
+    return kept is not None and kept.holds(source)
 
 
 def load(source: Source) -> Any:
     """The whole decompressed source parsed as one JSON document, or an InputError with a place."""
     kept = _KEPT.get()
-    if kept is None or not kept._open:
-        return _parse(source)
-    key = (source.name, source.stored_size)
-    document = kept._documents.get(key, _MISSING)
-    if document is _MISSING:
-        document = kept._documents[key] = _parse(source)
-    return document
+    return _parse(source) if kept is None else kept.load(source)
 
 
-_MISSING = object()
+def _key(source: Source) -> tuple[str, int]:
+    return source.name, source.stored_size
 
 
 def _parse(source: Source) -> Any:
